@@ -1,0 +1,32 @@
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+DEMO_DATA ?= ../shared/data/pmlb/datasets/breast_cancer_wisconsin/breast_cancer_wisconsin.tsv.gz
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch pinned and installed explicitly: the CPU wheel on this machine, never a CUDA build.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[test,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/metakb db info
+	$(VENV)/bin/metakb recommend $(DEMO_DATA) --target target -k 5
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,79 @@
+"""The ``metakb`` command line: argument parsing and printing over the Python API.
+
+Each command group lives in its own module with a ``register(subparsers)`` function that adds
+its parser and sets ``handler`` (a function ``(args) -> int``). Errors of metakb are printed as
+one line on stderr with exit status 2; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from metakb.errors import MetaKBError
+
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+
+# Modules under metakb.cli that register commands, in the order of `metakb --help`.
+COMMAND_MODULES = [
+    "db",
+    "build",
+    "recommend",
+    "run",
+    "features",
+    "evaluate",
+    "portfolio",
+    "importance",
+    "optimize",
+    "importers",
+    "warmstart",
+    "nas",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every command group that is installed."""
+    parser = argparse.ArgumentParser(
+        prog="metakb",
+        description="Remember how ML configurations performed on past datasets; start new searches warm.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"metakb.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"metakb.cli.{name}":
+                continue  # command group not part of this installation yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from metakb import __version__
+
+    return f"metakb {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``metakb`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except MetaKBError as exc:
+        print(f"metakb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("metakb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Helpers shared by the command modules: the --db option, JSON output, tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from metakb.store import KnowledgeBase, open_kb
+from metakb.store._util import to_builtin
+
+__all__ = ["add_db_argument", "open_from_args", "print_json", "print_table"]
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``: the knowledge base (default: $METAKB_DB, else the user's own file)."""
+    parser.add_argument("--db", metavar="PATH", default=None,
+                        help="knowledge base file (default: $METAKB_DB, else ~/.metakb/metakb.sqlite "
+                             "seeded from the shipped one)")
+
+
+def open_from_args(args: argparse.Namespace, *, readonly: bool = False) -> KnowledgeBase:
+    """Open the knowledge base named by ``args.db``."""
+    return open_kb(getattr(args, "db", None), readonly=readonly)
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON on stdout."""
+    json.dump(to_builtin(value), sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None, *, floatfmt: str = ".4f") -> None:
+    """Print rows as an aligned plain-text table."""
+    if not rows:
+        print("(none)")
+        return
+    columns = columns or list(rows[0])
+
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            return format(value, floatfmt)
+        return "" if value is None else str(value)
+
+    cells = [[fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))

@@ -1,0 +1,56 @@
+"""Metrics of an evaluation and their direction.
+
+The primary metric is balanced accuracy (robust to class imbalance, the AutoML benchmark's
+choice for classification); log loss and ROC AUC (one-vs-rest, macro) are computed too when
+the model gives probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, log_loss, roc_auc_score
+
+from metakb.errors import ConfigError
+
+__all__ = ["METRICS", "higher_is_better", "compute_scores"]
+
+# name -> higher is better
+METRICS: dict[str, bool] = {
+    "balanced_accuracy": True,
+    "accuracy": True,
+    "roc_auc": True,
+    "log_loss": False,
+    "runtime": False,
+    "par10": False,
+    "error": False,
+}
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether larger values of ``metric`` are better; unknown names raise ConfigError."""
+    if metric not in METRICS:
+        raise ConfigError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}")
+    return METRICS[metric]
+
+
+def compute_scores(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None,
+                   classes: Sequence[object]) -> dict[str, float]:
+    """Balanced accuracy, accuracy and, with probabilities, log loss and ROC AUC."""
+    scores = {
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "accuracy": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))),
+    }
+    if proba is not None:
+        proba = np.clip(np.asarray(proba, dtype=float), 1e-15, 1.0)
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        scores["log_loss"] = float(log_loss(y_true, proba, labels=list(classes)))
+        present = np.unique(y_true)
+        if len(present) >= 2:
+            if len(classes) == 2:
+                scores["roc_auc"] = float(roc_auc_score(y_true, proba[:, 1]))
+            elif len(present) == len(classes):
+                scores["roc_auc"] = float(roc_auc_score(y_true, proba, multi_class="ovr",
+                                                        average="macro", labels=list(classes)))
+    return scores

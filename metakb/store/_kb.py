@@ -1,0 +1,702 @@
+"""The knowledge base: one SQLite file of datasets, meta-features, spaces, configurations,
+evaluations, runs, portfolios, embeddings and architectures.
+
+Contract (tested against an in-memory and a file-backed database in ``tests/metakb/store``):
+
+* Opening a file applies the migrations of ``db/migrations`` in order; a file of a newer schema
+  is refused (:class:`~metakb.errors.SchemaVersionError`); a file that is not SQLite is refused
+  (:class:`~metakb.errors.StoreError`) and left untouched.
+* WAL journal, foreign keys on. Every multi-row write happens in one transaction: on any error
+  nothing of it is written.
+* Identity by content: a dataset is identified by the hash of its content, a configuration by
+  the hash of its canonical JSON within its space; adding either twice returns the existing row.
+* Every row records its ``origin`` (a build run, an OpenML run id, an ASlib scenario, an
+  optimizer run, ...) and ``created_at``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from metakb.errors import ConfigError, NotFoundError, StoreError
+from metakb.store._migrations import latest_version, migrate
+from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
+
+__all__ = ["KnowledgeBase", "EVALUATION_STATUSES"]
+
+EVALUATION_STATUSES = ("ok", "crashed", "timeout", "memout")
+_EVALUATION_FIELDS = (
+    "dataset_id", "configuration_id", "budget", "protocol", "seed", "metric", "higher_is_better",
+    "value", "scores", "fit_seconds", "status", "error", "run_id", "origin",
+)
+
+
+class KnowledgeBase:
+    """An open knowledge base file.
+
+    Args:
+        path: the SQLite file (created if missing) or ``":memory:"``.
+        readonly: open without writing anything (no migration; the schema must be current).
+
+    Raises:
+        StoreError: the file is not an SQLite database or cannot be opened.
+        SchemaVersionError: the file was written by a newer metakb.
+
+    Example:
+        >>> with KnowledgeBase(":memory:") as kb:
+        ...     kb.info()["schema_version"] >= 1
+        True
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, readonly: bool = False) -> None:
+        self.path = str(path)
+        self.readonly = readonly
+        self._depth = 0
+        self._conn = self._connect()
+        try:
+            self._configure()
+        except BaseException:
+            self._conn.close()
+            raise
+        self.db = sqlite_utils.Database(self._conn)
+
+    # ------------------------------------------------------------------ connection
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            path = Path(self.path)
+            if path.is_dir():
+                raise StoreError(f"knowledge base path {path} is a directory, expected an SQLite file")
+            if not path.parent.exists():
+                raise StoreError(f"cannot create knowledge base {path}: folder {path.parent} does not exist")
+            if self.readonly and not path.exists():
+                raise StoreError(f"knowledge base {path} does not exist")
+        target = f"file:{self.path}?mode=ro" if self.readonly else self.path
+        try:
+            conn = sqlite3.connect(target, isolation_level=None, uri=self.readonly,
+                                   check_same_thread=False, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open knowledge base {self.path}: {exc}") from exc
+        return conn
+
+    def _configure(self) -> None:
+        try:
+            self._conn.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not an SQLite knowledge base ({exc})") from exc
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if self.readonly:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != latest_version():
+                migrate_probe = version > latest_version()
+                from metakb.errors import SchemaVersionError
+
+                if migrate_probe:
+                    raise SchemaVersionError(
+                        f"knowledge base {self.path} has schema version {version}, but this metakb "
+                        f"knows versions up to {latest_version()}; upgrade metakb to open it")
+                raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
+                                 f"once without readonly to migrate it to {latest_version()}")
+            return
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(self._conn, self.path)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL into the main file)."""
+        self._conn.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({self.path!r})"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying ``sqlite3`` connection (autocommit; use :meth:`transaction`)."""
+        return self._conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[KnowledgeBase]:
+        """All writes inside happen together or not at all; nested calls use savepoints."""
+        if self._depth == 0:
+            self._conn.execute("BEGIN IMMEDIATE")
+        else:
+            self._conn.execute(f"SAVEPOINT sp{self._depth}")
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("ROLLBACK")
+            else:
+                self._conn.execute(f"ROLLBACK TO sp{self._depth}")
+                self._conn.execute(f"RELEASE sp{self._depth}")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._conn.execute("COMMIT")
+        else:
+            self._conn.execute(f"RELEASE sp{self._depth}")
+
+    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    @property
+    def schema_version(self) -> int:
+        """``PRAGMA user_version`` of the file."""
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # ------------------------------------------------------------------ datasets
+    def add_dataset(
+        self,
+        name: str,
+        content_hash: str,
+        *,
+        source: str,
+        origin: str,
+        source_id: str | None = None,
+        task_type: str = "classification",
+        n_rows: int | None = None,
+        n_features: int | None = None,
+        n_classes: int | None = None,
+        target: str | None = None,
+    ) -> int:
+        """Store a dataset's description and return its id.
+
+        The same content (hash) stored twice is one row: the existing id is returned. A
+        different dataset with a name already taken is stored as ``name@hash8``.
+        """
+        if not name:
+            raise ConfigError("dataset name must be a non-empty string, got ''")
+        existing = self._one("SELECT id FROM datasets WHERE content_hash = ?", (content_hash,))
+        if existing:
+            return int(existing["id"])
+        if self._one("SELECT id FROM datasets WHERE name = ?", (name,)):
+            name = f"{name}@{content_hash[:8]}"
+        row = dict(name=name, source=source, source_id=source_id, content_hash=content_hash,
+                   task_type=task_type, n_rows=n_rows, n_features=n_features, n_classes=n_classes,
+                   target=target, origin=origin, created_at=utc_now())
+        with self.transaction():
+            cursor = self._conn.execute(
+                f"INSERT INTO datasets ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(to_builtin(v) for v in row.values()))
+        return int(cursor.lastrowid)
+
+    def get_dataset(self, key: int | str) -> dict[str, Any]:
+        """A dataset row by id, name or content hash."""
+        if isinstance(key, (int, np.integer)):
+            row = self._one("SELECT * FROM datasets WHERE id = ?", (int(key),))
+        else:
+            row = self._one("SELECT * FROM datasets WHERE name = ? OR content_hash = ?", (key, key))
+        if row is None:
+            raise NotFoundError(f"dataset {key!r} is not in the knowledge base {self.path}")
+        return row
+
+    def find_dataset(self, content_hash: str) -> dict[str, Any] | None:
+        """The dataset with this content hash, or None."""
+        return self._one("SELECT * FROM datasets WHERE content_hash = ?", (content_hash,))
+
+    def datasets(self, *, source: str | None = None, task_type: str | None = None) -> pd.DataFrame:
+        """All datasets (optionally of one source or task type), one row each, indexed by id."""
+        sql, params = "SELECT * FROM datasets WHERE 1=1", []
+        if source:
+            sql, params = sql + " AND source = ?", [*params, source]
+        if task_type:
+            sql, params = sql + " AND task_type = ?", [*params, task_type]
+        frame = pd.DataFrame(self._rows(sql + " ORDER BY id", params))
+        if frame.empty:
+            frame = pd.DataFrame(columns=["id", "name", "source", "source_id", "content_hash",
+                                          "task_type", "n_rows", "n_features", "n_classes",
+                                          "target", "origin", "created_at"])
+        return frame.set_index("id")
+
+    # ------------------------------------------------------------------ meta-features
+    def set_meta_features(
+        self,
+        dataset_id: int,
+        values: Mapping[str, float | None],
+        *,
+        groups: Mapping[str, str] | str,
+        extractor_version: str,
+        origin: str,
+    ) -> int:
+        """Store (or replace) a dataset's meta-features in one transaction; return how many."""
+        self.get_dataset(int(dataset_id))
+        now = utc_now()
+        rows = []
+        for name, value in values.items():
+            group = groups if isinstance(groups, str) else groups.get(name)
+            if group is None:
+                raise ConfigError(f"meta-feature {name!r} has no group; pass groups= for every name")
+            number = None if value is None else float(value)
+            if number is not None and not np.isfinite(number):
+                number = None
+            rows.append((int(dataset_id), name, group, number, extractor_version, origin, now))
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO meta_features "
+                "(dataset_id, name, grp, value, extractor_version, origin, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def meta_features(self, dataset: int | str) -> dict[str, float]:
+        """One dataset's meta-features as ``{name: value}`` (NaN where undefined)."""
+        dataset_id = self.get_dataset(dataset)["id"]
+        rows = self._rows("SELECT name, value FROM meta_features WHERE dataset_id = ?", (dataset_id,))
+        return {r["name"]: (np.nan if r["value"] is None else r["value"]) for r in rows}
+
+    def meta_feature_versions(self) -> dict[int, str]:
+        """For each dataset id, the extractor version(s) of its meta-features (comma-joined)."""
+        rows = self._rows("SELECT dataset_id, group_concat(DISTINCT extractor_version) AS v "
+                          "FROM meta_features GROUP BY dataset_id")
+        return {int(r["dataset_id"]): r["v"] for r in rows}
+
+    def meta_feature_matrix(
+        self, *, groups: Iterable[str] | None = None, datasets: Iterable[int] | None = None,
+    ) -> pd.DataFrame:
+        """Meta-features as a frame: one row per dataset (index: dataset name), one column each."""
+        sql = ("SELECT d.name AS dataset, m.name AS feature, m.value FROM meta_features m "
+               "JOIN datasets d ON d.id = m.dataset_id WHERE 1=1")
+        params: list[Any] = []
+        if groups is not None:
+            groups = list(groups)
+            sql += f" AND m.grp IN ({', '.join('?' * len(groups))})"
+            params += groups
+        if datasets is not None:
+            ids = [int(i) for i in datasets]
+            sql += f" AND m.dataset_id IN ({', '.join('?' * len(ids))})"
+            params += ids
+        long = pd.DataFrame(self._rows(sql, params), columns=["dataset", "feature", "value"])
+        if long.empty:
+            return pd.DataFrame()
+        long["value"] = long["value"].astype(float)
+        return long.pivot(index="dataset", columns="feature", values="value").sort_index()
+
+    # ------------------------------------------------------------------ spaces and configurations
+    def add_space(self, name: str, version: str, configspace_json: str, *, origin: str) -> int:
+        """Store a search space (ConfigSpace JSON); the same name and version is one row."""
+        existing = self._one("SELECT id, space_hash FROM search_spaces WHERE name = ? AND version = ?",
+                             (name, version))
+        space_hash = sha256_text(configspace_json)
+        if existing:
+            if existing["space_hash"] != space_hash:
+                raise ConfigError(
+                    f"search space {name!r} version {version!r} is already stored with a different "
+                    "definition; bump the space's version when you change it")
+            return int(existing["id"])
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO search_spaces (name, version, configspace, space_hash, origin, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (name, version, configspace_json, space_hash, origin, utc_now()))
+        return int(cursor.lastrowid)
+
+    def get_space(self, key: int | str, version: str | None = None) -> dict[str, Any]:
+        """A search-space row by id, or by name (the newest stored version unless given)."""
+        if isinstance(key, (int, np.integer)):
+            row = self._one("SELECT * FROM search_spaces WHERE id = ?", (int(key),))
+        elif version is None:
+            row = self._one("SELECT * FROM search_spaces WHERE name = ? ORDER BY id DESC LIMIT 1", (key,))
+        else:
+            row = self._one("SELECT * FROM search_spaces WHERE name = ? AND version = ?", (key, version))
+        if row is None:
+            known = [r["name"] for r in self._rows("SELECT DISTINCT name FROM search_spaces")]
+            raise NotFoundError(f"search space {key!r} is not in the knowledge base; stored: {known}")
+        return row
+
+    def add_configurations(
+        self, space_id: int, configs: Sequence[Mapping[str, Any]], *, origin: str,
+        labels: Sequence[str | None] | None = None,
+    ) -> list[int]:
+        """Store configurations of one space in one transaction; return their ids in order.
+
+        A configuration is identified by the hash of its canonical JSON: one stored before keeps
+        its id (and its first origin).
+        """
+        self.get_space(int(space_id))
+        labels = list(labels) if labels is not None else [None] * len(configs)
+        if len(labels) != len(configs):
+            raise ConfigError(f"labels has {len(labels)} entries, expected one per configuration ({len(configs)})")
+        ids: list[int] = []
+        now = utc_now()
+        with self.transaction():
+            for config, label in zip(configs, labels):
+                text = canonical_json(dict(config))
+                digest = sha256_text(text)
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO configurations (space_id, config, config_hash, label, origin, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (int(space_id), text, digest, label, origin, now))
+                row = self._conn.execute("SELECT id FROM configurations WHERE space_id = ? AND config_hash = ?",
+                                         (int(space_id), digest)).fetchone()
+                ids.append(int(row[0]))
+        return ids
+
+    def add_configuration(self, space_id: int, config: Mapping[str, Any], *, origin: str,
+                          label: str | None = None) -> int:
+        """Store one configuration (see :meth:`add_configurations`)."""
+        return self.add_configurations(space_id, [config], origin=origin, labels=[label])[0]
+
+    def configurations(self, space: int | str) -> pd.DataFrame:
+        """The configurations of a space: index id, columns ``config`` (dict), ``label``, ``origin``."""
+        space_id = self.get_space(space)["id"]
+        rows = self._rows("SELECT id, config, label, origin FROM configurations WHERE space_id = ? ORDER BY id",
+                          (space_id,))
+        frame = pd.DataFrame(rows, columns=["id", "config", "label", "origin"])
+        frame["config"] = [json.loads(c) for c in frame["config"]]
+        return frame.set_index("id")
+
+    def get_configuration(self, configuration_id: int) -> dict[str, Any]:
+        """One configuration's values by id."""
+        row = self._one("SELECT config FROM configurations WHERE id = ?", (int(configuration_id),))
+        if row is None:
+            raise NotFoundError(f"configuration {configuration_id} is not in the knowledge base")
+        return json.loads(row["config"])
+
+    # ------------------------------------------------------------------ evaluations
+    def add_evaluations(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Store evaluations in one transaction; return how many were new.
+
+        Each record has the keys of the ``evaluations`` table (``scores`` may be a dict).
+        An evaluation already stored (same dataset, configuration, budget, protocol, seed and
+        metric) is kept as it is: storing results twice never duplicates a row.
+
+        Raises:
+            ConfigError: a record has an unknown status, a missing key, or a non-finite value
+                with status ``ok``; nothing is written then.
+        """
+        rows = [self._evaluation_row(r) for r in records]
+        now = utc_now()
+        with self.transaction():
+            before = self._conn.total_changes
+            self._conn.executemany(
+                f"INSERT OR IGNORE INTO evaluations ({', '.join(_EVALUATION_FIELDS)}, created_at) "
+                f"VALUES ({', '.join('?' * (len(_EVALUATION_FIELDS) + 1))})",
+                [(*row, now) for row in rows])
+            added = self._conn.total_changes - before
+        return int(added)
+
+    @staticmethod
+    def _evaluation_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
+        missing = [k for k in ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric",
+                               "status", "origin") if k not in record]
+        if missing:
+            raise ConfigError(f"evaluation record lacks {missing}; got keys {sorted(record)}")
+        status = record["status"]
+        if status not in EVALUATION_STATUSES:
+            raise ConfigError(f"evaluation status must be one of {EVALUATION_STATUSES}, got {status!r}")
+        value = record.get("value")
+        if status == "ok" and (value is None or not np.isfinite(float(value))):
+            raise ConfigError(f"an evaluation with status 'ok' needs a finite value, got {value!r}")
+        budget = float(record["budget"])
+        if not 0.0 < budget <= 1.0:
+            raise ConfigError(f"evaluation budget must be a fraction in (0, 1], got {budget}")
+        data = dict(record)
+        data.setdefault("higher_is_better", 1)
+        data["higher_is_better"] = int(bool(data["higher_is_better"]))
+        data["budget"] = budget
+        data["value"] = None if status != "ok" else float(value)
+        scores = data.get("scores")
+        if scores is not None and not isinstance(scores, str):
+            data["scores"] = canonical_json(scores)
+        return tuple(to_builtin(data.get(k)) for k in _EVALUATION_FIELDS)
+
+    def evaluated_keys(self, *, protocol: str, metric: str, space_id: int | None = None,
+                       run_id: str | None = None) -> set[tuple[int, int, float, int]]:
+        """``(dataset_id, configuration_id, budget, seed)`` of every stored evaluation of a protocol.
+
+        Builds and optimizer runs use it to skip finished work when they resume.
+        """
+        sql = ("SELECT e.dataset_id, e.configuration_id, e.budget, e.seed FROM evaluations e "
+               "JOIN configurations c ON c.id = e.configuration_id WHERE e.protocol = ? AND e.metric = ?")
+        params: list[Any] = [protocol, metric]
+        if space_id is not None:
+            sql, params = sql + " AND c.space_id = ?", [*params, int(space_id)]
+        if run_id is not None:
+            sql, params = sql + " AND e.run_id = ?", [*params, run_id]
+        return {(int(a), int(b), float(c), int(d)) for a, b, c, d in self._conn.execute(sql, params)}
+
+    def evaluations(self, *, dataset: int | str | None = None, space: int | str | None = None,
+                    run_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+        """Evaluations as a flat frame (one row each), filtered as asked."""
+        sql = ("SELECT e.*, d.name AS dataset, c.space_id FROM evaluations e "
+               "JOIN datasets d ON d.id = e.dataset_id JOIN configurations c ON c.id = e.configuration_id "
+               "WHERE 1=1")
+        params: list[Any] = []
+        if dataset is not None:
+            sql, params = sql + " AND e.dataset_id = ?", [*params, self.get_dataset(dataset)["id"]]
+        if space is not None:
+            sql, params = sql + " AND c.space_id = ?", [*params, self.get_space(space)["id"]]
+        if run_id is not None:
+            sql, params = sql + " AND e.run_id = ?", [*params, run_id]
+        if status is not None:
+            sql, params = sql + " AND e.status = ?", [*params, status]
+        return pd.DataFrame(self._rows(sql + " ORDER BY e.id", params))
+
+    def performance_matrix(
+        self,
+        space: int | str,
+        *,
+        metric: str = "balanced_accuracy",
+        budget: float = 1.0,
+        protocol: str | None = None,
+        datasets: Iterable[int] | None = None,
+    ) -> pd.DataFrame:
+        """Scores as a dataset × configuration frame (index: dataset name; columns: config ids).
+
+        Cells average the ``ok`` evaluations over seeds; a cell with no ``ok`` evaluation (a
+        crash, timeout or memout, or never evaluated) is NaN: the caller chooses how to treat it.
+        The frame's ``attrs`` hold ``metric`` and ``higher_is_better``.
+        """
+        space_id = self.get_space(space)["id"]
+        sql = ("SELECT d.name AS dataset, e.configuration_id, e.value, e.status, e.metric, e.scores, "
+               "e.higher_is_better FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
+               "JOIN configurations c ON c.id = e.configuration_id "
+               "WHERE c.space_id = ? AND abs(e.budget - ?) < 1e-9")
+        params: list[Any] = [space_id, float(budget)]
+        if protocol is not None:
+            sql, params = sql + " AND e.protocol = ?", [*params, protocol]
+        if datasets is not None:
+            ids = [int(i) for i in datasets]
+            sql, params = sql + f" AND e.dataset_id IN ({', '.join('?' * len(ids))})", [*params, *ids]
+        long = pd.DataFrame(self._rows(sql, params))
+        if long.empty:
+            frame = pd.DataFrame()
+            frame.attrs.update(metric=metric, higher_is_better=_higher_is_better(metric))
+            return frame
+        long["score"] = [_score_of(row, metric) for row in long.itertuples(index=False)]
+        higher = _direction_of(long, metric)
+        frame = long.pivot_table(index="dataset", columns="configuration_id", values="score",
+                                 aggfunc="mean", dropna=False)
+        all_configs = sorted(long["configuration_id"].unique())
+        frame = frame.reindex(columns=all_configs).sort_index()
+        frame.columns.name = "configuration_id"
+        frame.attrs.update(metric=metric, higher_is_better=higher)
+        return frame
+
+    # ------------------------------------------------------------------ runs
+    def create_run(self, kind: str, settings: Mapping[str, Any], *, origin: str,
+                   dataset_id: int | None = None, space_id: int | None = None,
+                   run_id: str | None = None) -> str:
+        """Record a new run (a build, an optimizer run, an import) and return its id."""
+        run_id = run_id or f"{kind}-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
+        now = utc_now()
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO runs (id, kind, dataset_id, space_id, settings, state, status, origin, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, 'running', ?, ?, ?)",
+                (run_id, kind, dataset_id, space_id, canonical_json(dict(settings)), origin, now, now))
+        return run_id
+
+    def update_run(self, run_id: str, *, status: str | None = None,
+                   state: Mapping[str, Any] | None = None) -> None:
+        """Change a run's status and/or saved state."""
+        self.get_run(run_id)
+        with self.transaction():
+            if status is not None:
+                self._conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
+                                   (status, utc_now(), run_id))
+            if state is not None:
+                self._conn.execute("UPDATE runs SET state = ?, updated_at = ? WHERE id = ?",
+                                   (canonical_json(dict(state)), utc_now(), run_id))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """A run with its settings and state decoded from JSON."""
+        row = self._one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} is not in the knowledge base {self.path}")
+        row["settings"] = json.loads(row["settings"])
+        row["state"] = json.loads(row["state"]) if row["state"] else None
+        return row
+
+    def runs(self, kind: str | None = None) -> pd.DataFrame:
+        """All runs (optionally of one kind), newest first."""
+        sql, params = "SELECT id, kind, status, dataset_id, space_id, created_at, updated_at FROM runs", []
+        if kind:
+            sql, params = sql + " WHERE kind = ?", [kind]
+        return pd.DataFrame(self._rows(sql + " ORDER BY created_at DESC", params))
+
+    # ------------------------------------------------------------------ portfolios
+    def save_portfolio(
+        self, name: str, space_id: int, members: Sequence[tuple[int, float | None]],
+        *, datasets: Sequence[tuple[int, str]], settings: Mapping[str, Any], origin: str,
+        replace: bool = False,
+    ) -> int:
+        """Store a portfolio: ordered ``(configuration_id, objective)`` members and its datasets."""
+        with self.transaction():
+            existing = self._one("SELECT id FROM portfolios WHERE name = ?", (name,))
+            if existing and not replace:
+                raise ConfigError(f"portfolio {name!r} already exists; choose another name or pass replace")
+            if existing:
+                self._conn.execute("DELETE FROM portfolios WHERE id = ?", (existing["id"],))
+            cursor = self._conn.execute(
+                "INSERT INTO portfolios (name, space_id, settings, origin, created_at) VALUES (?, ?, ?, ?, ?)",
+                (name, int(space_id), canonical_json(dict(settings)), origin, utc_now()))
+            pid = int(cursor.lastrowid)
+            self._conn.executemany(
+                "INSERT INTO portfolio_members (portfolio_id, position, configuration_id, objective) "
+                "VALUES (?, ?, ?, ?)",
+                [(pid, i, int(c), None if o is None else float(o)) for i, (c, o) in enumerate(members)])
+            self._conn.executemany(
+                "INSERT INTO portfolio_datasets (portfolio_id, dataset_id, role) VALUES (?, ?, ?)",
+                [(pid, int(d), role) for d, role in datasets])
+        return pid
+
+    def get_portfolio(self, name: str) -> dict[str, Any]:
+        """A portfolio with its ordered members (configuration dicts) and datasets."""
+        row = self._one("SELECT * FROM portfolios WHERE name = ?", (name,))
+        if row is None:
+            known = [r["name"] for r in self._rows("SELECT name FROM portfolios ORDER BY name")]
+            raise NotFoundError(f"portfolio {name!r} is not in the knowledge base; stored: {known}")
+        row["settings"] = json.loads(row["settings"])
+        row["members"] = [
+            {"position": r["position"], "configuration_id": r["configuration_id"],
+             "objective": r["objective"], "config": json.loads(r["config"])}
+            for r in self._rows(
+                "SELECT m.position, m.configuration_id, m.objective, c.config FROM portfolio_members m "
+                "JOIN configurations c ON c.id = m.configuration_id WHERE m.portfolio_id = ? ORDER BY m.position",
+                (row["id"],))]
+        row["datasets"] = self._rows(
+            "SELECT d.name, p.role FROM portfolio_datasets p JOIN datasets d ON d.id = p.dataset_id "
+            "WHERE p.portfolio_id = ? ORDER BY d.name", (row["id"],))
+        return row
+
+    def portfolios(self) -> pd.DataFrame:
+        """Stored portfolios with their sizes."""
+        return pd.DataFrame(self._rows(
+            "SELECT p.name, s.name AS space, count(m.position) AS size, p.created_at FROM portfolios p "
+            "JOIN search_spaces s ON s.id = p.space_id LEFT JOIN portfolio_members m ON m.portfolio_id = p.id "
+            "GROUP BY p.id ORDER BY p.name"))
+
+    # ------------------------------------------------------------------ embeddings
+    def save_embedding(self, name: str, kind: str, state: Mapping[str, Any], settings: Mapping[str, Any],
+                       *, origin: str) -> int:
+        """Store (or replace) a learned model as JSON: a state dict of nested lists, never a pickle."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM embeddings WHERE name = ?", (name,))
+            cursor = self._conn.execute(
+                "INSERT INTO embeddings (name, kind, state, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, kind, canonical_json(dict(state)), canonical_json(dict(settings)), origin, utc_now()))
+        return int(cursor.lastrowid)
+
+    def get_embedding(self, name: str) -> dict[str, Any]:
+        """A stored model: ``state`` and ``settings`` decoded from JSON."""
+        row = self._one("SELECT * FROM embeddings WHERE name = ?", (name,))
+        if row is None:
+            raise NotFoundError(f"embedding model {name!r} is not in the knowledge base; train it first")
+        row["state"] = json.loads(row["state"])
+        row["settings"] = json.loads(row["settings"])
+        return row
+
+    # ------------------------------------------------------------------ architectures
+    def add_architecture(self, genotype: Mapping[str, Any], *, search_space: str, origin: str) -> int:
+        """Store a DARTS genotype (identity by content) and return its id."""
+        text = canonical_json(dict(genotype))
+        digest = sha256_text(text)
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO architectures (genotype, genotype_hash, search_space, origin, created_at) "
+                "VALUES (?, ?, ?, ?, ?)", (text, digest, search_space, origin, utc_now()))
+            row = self._conn.execute("SELECT id FROM architectures WHERE genotype_hash = ?", (digest,)).fetchone()
+        return int(row[0])
+
+    def add_fewshot_result(self, *, method: str, ways: int, shots: int, episodes: int, accuracy: float,
+                           ci95: float, settings: Mapping[str, Any], origin: str,
+                           architecture_id: int | None = None, gpu_seconds: float | None = None,
+                           device: str | None = None) -> int:
+        """Store one few-shot evaluation (accuracy with its 95% CI over ``episodes``)."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO fewshot_results (architecture_id, method, ways, shots, episodes, accuracy, ci95, "
+                "gpu_seconds, device, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (architecture_id, method, int(ways), int(shots), int(episodes), float(accuracy), float(ci95),
+                 gpu_seconds, device, canonical_json(dict(settings)), origin, utc_now()))
+        return int(cursor.lastrowid)
+
+    # ------------------------------------------------------------------ info and checks
+    def info(self) -> dict[str, Any]:
+        """Counts of every table, the schema version and the file size."""
+        counts = {}
+        for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
+                      "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
+            counts[table] = int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
+        size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
+        return {"path": self.path, "schema_version": self.schema_version,
+                "latest_schema_version": latest_version(), "size_bytes": size, "counts": counts,
+                "evaluation_status": statuses}
+
+    def check(self) -> list[str]:
+        """Integrity checks; return the problems found (an empty list when all is well)."""
+        problems = []
+        integrity = self._conn.execute("PRAGMA integrity_check").fetchall()
+        if integrity != [("ok",)]:
+            problems += [f"integrity: {r[0]}" for r in integrity]
+        for table, rowid, parent, _ in self._conn.execute("PRAGMA foreign_key_check").fetchall():
+            problems.append(f"foreign key: {table} row {rowid} points to a missing {parent}")
+        queries = {
+            "evaluations with status ok but no value":
+                "SELECT count(*) FROM evaluations WHERE status = 'ok' AND value IS NULL",
+            "failed evaluations without error text":
+                "SELECT count(*) FROM evaluations WHERE status != 'ok' AND (error IS NULL OR error = '')",
+            "configurations whose hash does not match their JSON": None,
+            "datasets without meta-features":
+                "SELECT count(*) FROM datasets d WHERE NOT EXISTS "
+                "(SELECT 1 FROM meta_features m WHERE m.dataset_id = d.id)",
+        }
+        for label, sql in queries.items():
+            if sql is None:
+                bad = sum(1 for text, digest in self._conn.execute("SELECT config, config_hash FROM configurations")
+                          if sha256_text(text) != digest)
+            else:
+                bad = int(self._conn.execute(sql).fetchone()[0])
+            if bad:
+                problems.append(f"{label}: {bad}")
+        if self.schema_version != latest_version():
+            problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
+        return problems
+
+
+def _higher_is_better(metric: str) -> bool:
+    from metakb.evaluation.metrics import higher_is_better
+
+    return higher_is_better(metric)
+
+
+def _score_of(row: Any, metric: str) -> float:
+    """The value of ``metric`` in one evaluation row: its primary value or one of its scores."""
+    if row.status != "ok":
+        return np.nan
+    if row.metric == metric:
+        return float(row.value)
+    if row.scores:
+        value = json.loads(row.scores).get(metric)
+        return np.nan if value is None else float(value)
+    return np.nan
+
+
+def _direction_of(long: pd.DataFrame, metric: str) -> bool:
+    primary = long.loc[long["metric"] == metric, "higher_is_better"]
+    if len(primary):
+        return bool(primary.iloc[0])
+    return _higher_is_better(metric)

@@ -1,0 +1,103 @@
+"""Ordered, transactional, recorded schema migrations.
+
+Migrations are the SQL files ``db/migrations/NNNN_name.sql``, applied in the order of their
+number. The schema version of a file is ``PRAGMA user_version`` (the number of the last applied
+migration); the table ``_migrations`` records when each was applied. A file whose version is
+newer than the newest migration known here is refused with the exact fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from metakb.errors import SchemaVersionError, StoreError
+from metakb.store._util import utc_now
+
+__all__ = ["Migration", "migrations_dir", "load_migrations", "latest_version", "migrate"]
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its number (the version it produces), name and SQL."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def migrations_dir() -> Path:
+    """The folder of migration files: ``$METAKB_MIGRATIONS`` or ``db/migrations`` in the repo."""
+    env = os.environ.get("METAKB_MIGRATIONS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+
+def load_migrations(folder: Path | None = None) -> list[Migration]:
+    """Read the migration files of ``folder`` in version order, checking there are no gaps."""
+    folder = folder or migrations_dir()
+    if not folder.is_dir():
+        raise StoreError(f"migrations folder {folder} does not exist; reinstall metakb from its repository")
+    found = []
+    for path in sorted(folder.iterdir()):
+        match = _NAME.match(path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), path.read_text()))
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise StoreError(f"migration {migration.name} has number {migration.version}, expected {expected}")
+    return found
+
+
+def latest_version(folder: Path | None = None) -> int:
+    """The schema version that this metakb writes."""
+    return len(load_migrations(folder))
+
+
+def migrate(conn: sqlite3.Connection, path_label: str, folder: Path | None = None) -> int:
+    """Bring the database on ``conn`` to the latest schema; return the version it had before.
+
+    Each migration runs in its own transaction together with its ``_migrations`` row and the
+    ``user_version`` bump, so a failure leaves the file at the previous version.
+
+    Raises:
+        SchemaVersionError: the file's version is newer than the newest migration known here.
+    """
+    migrations = load_migrations(folder)
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(migrations):
+        raise SchemaVersionError(
+            f"knowledge base {path_label} has schema version {current}, but this metakb knows "
+            f"versions up to {len(migrations)}; upgrade metakb (pip install -U metakb) to open it"
+        )
+    for migration in migrations[current:]:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for statement in _split_sql(migration.sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, utc_now()),
+            )
+            conn.execute(f"PRAGMA user_version = {migration.version:d}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {migration.version:04d}_{migration.name} failed on {path_label}: {exc}") from exc
+    return current
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration file into statements (``executescript`` would commit implicitly)."""
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

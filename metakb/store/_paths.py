@@ -1,0 +1,65 @@
+"""Where the knowledge base lives: ``--db``, ``$METAKB_DB``, or the user's own file.
+
+The shipped default knowledge base (``db/metakb-default.sqlite``) is a read-only seed: the
+user's own file (``~/.metakb/metakb.sqlite``, or ``$METAKB_HOME/metakb.sqlite``) is created
+from it on first use, and every write goes there.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from metakb.errors import StoreError
+from metakb.store._kb import KnowledgeBase
+
+__all__ = ["shipped_kb_path", "user_kb_path", "resolve_kb_path", "open_kb"]
+
+SHIPPED_NAME = "metakb-default.sqlite"
+
+
+def shipped_kb_path() -> Path:
+    """The default knowledge base shipped in ``db/``."""
+    return Path(__file__).resolve().parents[2] / "db" / SHIPPED_NAME
+
+
+def user_kb_path() -> Path:
+    """The user's own knowledge base file (not necessarily existing yet)."""
+    home = os.environ.get("METAKB_HOME")
+    base = Path(home) if home else Path.home() / ".metakb"
+    return base / "metakb.sqlite"
+
+
+def resolve_kb_path(path: str | Path | None = None) -> Path:
+    """``path`` if given, else ``$METAKB_DB``, else the user's file, seeded from the shipped one."""
+    if path:
+        return Path(path)
+    env = os.environ.get("METAKB_DB")
+    if env:
+        return Path(env)
+    target = user_kb_path()
+    if not target.exists():
+        _seed(target)
+    return target
+
+
+def _seed(target: Path) -> None:
+    """Copy the shipped knowledge base to ``target`` through SQLite's backup API (atomic rename)."""
+    source = shipped_kb_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not source.exists():
+        return  # an empty knowledge base is created on open
+    partial = target.with_suffix(".partial")
+    try:
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
+            src.backup(dst)
+        partial.replace(target)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"cannot seed {target} from the shipped knowledge base {source}: {exc}") from exc
+
+
+def open_kb(path: str | Path | None = None, *, readonly: bool = False) -> KnowledgeBase:
+    """Open the knowledge base chosen by :func:`resolve_kb_path`."""
+    return KnowledgeBase(resolve_kb_path(path), readonly=readonly)

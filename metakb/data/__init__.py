@@ -1,0 +1,6 @@
+"""Data loading (CSV/TSV/ARFF/Parquet files, PMLB folders) and importers."""
+
+from metakb.data._pmlb import pmlb_datasets
+from metakb.data._tables import NA_VALUES, Table, load_pmlb, load_table, table_from_frame
+
+__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES"]

@@ -107,6 +107,13 @@ class KnowledgeBase:
                 raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
                                  f"once without readonly to migrate it to {latest_version()}")
             return
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > latest_version():  # refuse before anything (even the journal mode) changes
+            from metakb.errors import SchemaVersionError
+
+            raise SchemaVersionError(
+                f"knowledge base {self.path} has schema version {version}, but this metakb knows "
+                f"versions up to {latest_version()}; upgrade metakb (pip install -U metakb) to open it")
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -139,7 +146,10 @@ class KnowledgeBase:
             self._conn.execute(f"SAVEPOINT sp{self._depth}")
         self._depth += 1
         try:
-            yield self
+            try:
+                yield self
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"the write breaks a constraint of the knowledge base ({exc}); nothing was written") from exc
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
@@ -157,7 +167,7 @@ class KnowledgeBase:
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         cursor = self._conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self._rows(sql, params)
@@ -301,7 +311,9 @@ class KnowledgeBase:
                              (name, version))
         space_hash = sha256_text(configspace_json)
         if existing:
-            if existing["space_hash"] != space_hash:
+            stored = self._one("SELECT configspace FROM search_spaces WHERE id = ?", (existing["id"],))
+            same = existing["space_hash"] == space_hash or _same_json(stored["configspace"], configspace_json)
+            if not same:
                 raise ConfigError(
                     f"search space {name!r} version {version!r} is already stored with a different "
                     "definition; bump the space's version when you change it")
@@ -341,7 +353,7 @@ class KnowledgeBase:
         ids: list[int] = []
         now = utc_now()
         with self.transaction():
-            for config, label in zip(configs, labels):
+            for config, label in zip(configs, labels, strict=True):
                 text = canonical_json(dict(config))
                 digest = sha256_text(text)
                 self._conn.execute(
@@ -675,6 +687,14 @@ class KnowledgeBase:
         if self.schema_version != latest_version():
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
+
+
+def _same_json(a: str, b: str) -> bool:
+    """Whether two JSON texts hold the same value (formatting aside)."""
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except json.JSONDecodeError:
+        return False
 
 
 def _higher_is_better(metric: str) -> bool:

@@ -26,6 +26,8 @@ def to_builtin(value: Any) -> Any:
         return [to_builtin(v) for v in value]
     if isinstance(value, np.ndarray):
         return [to_builtin(v) for v in value.tolist()]
+    if isinstance(value, np.str_):
+        return str(value)
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
@@ -37,8 +39,17 @@ def to_builtin(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal content gives equal text (identity by content)."""
-    return json.dumps(to_builtin(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """JSON with sorted keys and no spaces: equal content gives equal text (identity by content).
+
+    Raises:
+        ConfigError: the value holds an infinite number (JSON has none).
+    """
+    try:
+        return json.dumps(to_builtin(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        from metakb.errors import ConfigError
+
+        raise ConfigError(f"value cannot be stored as JSON (infinite numbers are not allowed): {exc}") from exc
 
 
 def sha256_text(text: str) -> str:

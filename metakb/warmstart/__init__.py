@@ -1,0 +1,50 @@
+"""Warm starting: which configurations to try first on a new dataset, learned from the KB.
+
+Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
+
+* :class:`KNNWarmStarter` -- the k nearest datasets in normalised meta-feature space
+  (auto-sklearn 1.0, Feurer et al. 2015);
+* :class:`SiameseWarmStarter` -- nearest datasets in a learned task embedding whose distances
+  predict how differently configurations rank (Kim et al. 2017); needs torch, imported lazily.
+
+:mod:`metakb.warmstart.evaluate` measures them leave-one-dataset-out against baselines.
+"""
+
+from metakb.warmstart._base import BaseWarmStarter, NeighbourWarmStarter, Recommendation, Source
+from metakb.warmstart._features import MetaFeaturePreprocessor
+from metakb.warmstart._knn import KNNWarmStarter
+from metakb.warmstart._siamese import SiameseWarmStarter
+from metakb.warmstart._store import (
+    default_embedding_name,
+    knowledge_base_frames,
+    load_warm_starter,
+    train_siamese,
+)
+
+__all__ = [
+    "BaseWarmStarter",
+    "NeighbourWarmStarter",
+    "KNNWarmStarter",
+    "SiameseWarmStarter",
+    "MetaFeaturePreprocessor",
+    "Recommendation",
+    "Source",
+    "WARM_STARTERS",
+    "make_warm_starter",
+    "knowledge_base_frames",
+    "load_warm_starter",
+    "train_siamese",
+    "default_embedding_name",
+]
+
+#: ``--method`` name -> class.
+WARM_STARTERS = {"knn": KNNWarmStarter, "siamese": SiameseWarmStarter}
+
+
+def make_warm_starter(method: str, **params: object) -> BaseWarmStarter:
+    """A warm starter by its ``--method`` name (``knn`` or ``siamese``) with its parameters."""
+    from metakb.errors import ConfigError
+
+    if method not in WARM_STARTERS:
+        raise ConfigError(f"warm-start method must be one of {sorted(WARM_STARTERS)}, got {method!r}")
+    return WARM_STARTERS[method](**params)  # type: ignore[arg-type]

@@ -1,0 +1,291 @@
+"""Leave-one-dataset-out evaluation of greedy portfolios against three baselines.
+
+For every dataset of a performance matrix: build each portfolio (greedy, top-N by average
+rank, random-N, the simple per-dataset-best portfolio) on the other datasets, and measure on
+the held-out dataset the normalised regret of the portfolio's best member,
+``(best - score) / (best - worst)`` over that dataset's row of the matrix (0 = the best
+configuration of the matrix on that dataset, 1 = the worst), for N = 1..32. Every builder is
+anytime, so the prefixes of one size-32 portfolio give every N.
+
+Reported: mean regret per method and N (table and curve), paired one-sided Wilcoxon
+signed-rank p-values of greedy against each baseline at N = 8 and N = 32, and the fraction
+of the gap between a default configuration and the per-dataset oracle that greedy closes at
+N = 32, ``1 - regret(greedy, 32) / regret(default)``, for every model default (configurations
+labelled ``default:*``) and for the best single default (chosen on the training datasets of
+each fold).
+
+Sources:
+    --db PATH       a metakb knowledge base (default db/metakb-default.sqlite), read from a
+                    copy in a temporary folder (the file may be being written);
+    --aslib DIR     an ASlib scenario (algorithm_runs.arff; PAR10 for failed runs), a real
+                    performance matrix where the "default" is the single best solver of the
+                    training instances.
+
+Usage:
+    nice -n 15 .venv/bin/python benchmarks/portfolio.py --db db/metakb-default.sqlite \
+        --png docs/img/portfolio_curve.png --json /tmp/portfolio.json
+    nice -n 15 .venv/bin/python benchmarks/portfolio.py --aslib ../shared/data/aslib/SAT11-HAND
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import wilcoxon
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from portfolios import (  # noqa: E402
+    greedy_portfolio,
+    per_dataset_best_portfolio,
+    random_portfolio,
+    to_loss_matrix,
+    top_average_rank_portfolio,
+)
+
+METHODS = ("greedy", "top-average-rank", "random", "per-dataset-best")
+
+
+def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The KB's performance matrix (read from a temporary copy) and its default labels."""
+    from metakb.store import KnowledgeBase
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / db.name
+        shutil.copy2(db, copy)
+        for suffix in ("-wal", "-shm"):
+            side = db.with_name(db.name + suffix)
+            if side.exists():
+                shutil.copy2(side, copy.with_name(copy.name + suffix))
+        with KnowledgeBase(copy) as kb:
+            matrix = kb.performance_matrix(space, metric=metric)
+            configs = kb.configurations(space)
+    labels = {int(i): str(label) for i, label in configs["label"].items()
+              if isinstance(label, str) and label.startswith("default:")}
+    return matrix, labels
+
+
+def load_aslib_matrix(folder: Path) -> pd.DataFrame:
+    """Instances × algorithms PAR10 runtimes of an ASlib scenario (lower is better)."""
+    import arff
+
+    with open(folder / "algorithm_runs.arff", encoding="utf-8") as fh:
+        data = arff.load(fh)
+    frame = pd.DataFrame(data["data"], columns=[a[0] for a in data["attributes"]])
+    cutoff = _aslib_cutoff(folder / "description.txt")
+    measure = [c for c in frame.columns if c not in ("instance_id", "repetition", "algorithm",
+                                                    "runstatus")][0]
+    frame["score"] = np.where(frame["runstatus"] == "ok", frame[measure].astype(float), 10 * cutoff)
+    matrix = frame.pivot_table(index="instance_id", columns="algorithm", values="score", aggfunc="mean")
+    informative = matrix.max(axis=1) > matrix.min(axis=1)  # every solver equal: no signal
+    matrix = matrix[informative]
+    matrix.attrs.update(metric="par10", higher_is_better=False)
+    return matrix
+
+
+def _aslib_cutoff(description: Path) -> float:
+    for line in description.read_text(encoding="utf-8").splitlines():
+        if line.startswith("algorithm_cutoff_time"):
+            return float(line.split(":", 1)[1])
+    raise ValueError(f"no algorithm_cutoff_time in {description}")
+
+
+def build(method: str, train: pd.DataFrame, size: int, seed: int) -> list[int]:
+    """Column positions (in ``train``) of a method's portfolio, in order."""
+    common = dict(missing="worst", normalize=True)
+    if method == "greedy":
+        p = greedy_portfolio(train, size, **common)
+    elif method == "top-average-rank":
+        p = top_average_rank_portfolio(train, size, **common)
+    elif method == "per-dataset-best":
+        p = per_dataset_best_portfolio(train, size, **common)
+    else:
+        p = random_portfolio(train, size, seed=seed, **common)
+    position = {c: i for i, c in enumerate(train.columns)}
+    return [position[c] for c in p.members]
+
+
+def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, str]) -> dict:
+    """Held-out regrets: ``{method: array (n_datasets, max_size)}`` and default regrets."""
+    loss = to_loss_matrix(matrix, missing="worst", normalize=True).loss  # row-wise: held-out safe
+    n = len(matrix)
+    size = min(max_size, matrix.shape[1])
+    regrets = {m: np.zeros((n, size)) for m in METHODS}
+    column = {c: i for i, c in enumerate(matrix.columns)}
+    default_cols = {label: column[c] for c, label in defaults.items() if c in column}
+    default_regret = {label: np.zeros(n) for label in default_cols}
+    best_default = np.zeros(n)
+    sbs = np.zeros(n)
+    for h in range(n):
+        train = matrix.drop(index=matrix.index[h])
+        train_loss = np.delete(loss, h, axis=0)
+        for method in METHODS:
+            seeds = range(repeats) if method == "random" else [0]
+            curves = [np.minimum.accumulate(loss[h, build(method, train, size, s)]) for s in seeds]
+            regrets[method][h] = np.mean(curves, axis=0)
+        for label, col in default_cols.items():
+            default_regret[label][h] = loss[h, col]
+        if default_cols:  # the default of lowest mean loss on the training datasets
+            chosen = min(default_cols.values(), key=lambda c: (train_loss[:, c].mean(), c))
+            best_default[h] = loss[h, chosen]
+        sbs[h] = loss[h, int(np.argmin(train_loss.mean(axis=0)))]
+    return {"regrets": regrets, "defaults": default_regret, "best_default": best_default,
+            "single_best": sbs, "size": size}
+
+
+def paired_p(greedy: np.ndarray, other: np.ndarray) -> float:
+    """One-sided Wilcoxon signed-rank p-value of 'greedy regret < other regret'."""
+    if np.allclose(greedy, other):
+        return 1.0
+    return float(wilcoxon(greedy, other, alternative="less", zero_method="wilcox").pvalue)
+
+
+def summarise(result: dict, checkpoints: tuple[int, ...]) -> dict:
+    regrets, size = result["regrets"], result["size"]
+    mean = {m: regrets[m].mean(axis=0).tolist() for m in METHODS}
+    tests, records = {}, {}
+    for n in checkpoints:
+        if n <= size:
+            g = regrets["greedy"][:, n - 1]
+            tests[n] = {m: paired_p(g, regrets[m][:, n - 1]) for m in METHODS if m != "greedy"}
+            records[n] = {m: [int((g < regrets[m][:, n - 1] - 1e-12).sum()),
+                              int((np.abs(g - regrets[m][:, n - 1]) <= 1e-12).sum()),
+                              int((g > regrets[m][:, n - 1] + 1e-12).sum())]
+                          for m in METHODS if m != "greedy"}
+    final = regrets["greedy"][:, size - 1].mean()
+    gap = {label: _closed(final, r.mean()) for label, r in result["defaults"].items()}
+    references = {"single best on training datasets": _closed(final, result["single_best"].mean())}
+    if result["defaults"]:
+        references["best single default (chosen on training datasets)"] = _closed(
+            final, result["best_default"].mean())
+    reference = result["best_default"] if result["defaults"] else result["single_best"]
+    by_size = {n: {m: _closed(regrets[m][:, n - 1].mean(), reference.mean()) for m in METHODS}
+               for n in sorted({*checkpoints, size}) if n <= size}
+    return {"mean_regret": mean, "wilcoxon_p": tests, "wins_ties_losses": records,
+            "gap_closed_per_default": gap,
+            "gap_closed": references, "gap_closed_by_size": by_size, "default_regret": {k: float(v.mean()) for k, v in result["defaults"].items()},
+            "best_default_regret": float(result["best_default"].mean()),
+            "single_best_regret": float(result["single_best"].mean()), "size": size}
+
+
+def _closed(final: float, reference: float) -> float | None:
+    return None if reference <= 0 else float(1.0 - final / reference)
+
+
+def markdown(summary: dict, checkpoints: tuple[int, ...]) -> str:
+    size = summary["size"]
+    rows = ["| N | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]
+    for n in sorted({1, 2, 4, *checkpoints, size} & set(range(1, size + 1))):
+        cells = [f"{summary['mean_regret'][m][n - 1]:.4f}" for m in METHODS]
+        rows.append(f"| {n} | " + " | ".join(cells) + " |")
+    lines = ["Mean normalised regret on the held-out dataset (0 = its best configuration in the "
+             "matrix, 1 = its worst):", "", *rows, "",
+             "Paired one-sided Wilcoxon signed-rank p-values (greedy regret < baseline regret):", "",
+             "| N | " + " | ".join(m for m in METHODS if m != "greedy") + " |",
+             "|---|" + "---|" * (len(METHODS) - 1)]
+    for n, ps in summary["wilcoxon_p"].items():
+        wtl = summary["wins_ties_losses"][n]
+        lines.append(f"| {n} | " + " | ".join(f"{ps[m]:.2g} ({'/'.join(map(str, wtl[m]))})"
+                                              for m in METHODS if m != "greedy") + " |")
+    lines += ["", "(in brackets: held-out datasets where greedy is better / tied / worse)"]
+    lines += ["", f"Gap between a default and the per-dataset oracle closed by greedy at N = {size}:", "",
+              "| reference | its mean regret | gap closed |", "|---|---|---|"]
+    refs = [("single best on training datasets", summary["single_best_regret"])]
+    if summary["default_regret"]:
+        refs.append(("best single default (chosen on training datasets)", summary["best_default_regret"]))
+    for label, value in refs:
+        closed = summary["gap_closed"][label]
+        lines.append(f"| {label} | {value:.4f} | {'n/a' if closed is None else f'{closed:.1%}'} |")
+    for label, value in sorted(summary["default_regret"].items()):
+        closed = summary["gap_closed_per_default"][label]
+        lines.append(f"| {label} | {value:.4f} | {'n/a' if closed is None else f'{closed:.1%}'} |")
+    reference = refs[-1][0]
+    lines += ["", f"Gap closed by each method, relative to the {reference}:", "",
+              "| N | " + " | ".join(METHODS) + " |", "|---|" + "---|" * len(METHODS)]
+    for n, closed in summary["gap_closed_by_size"].items():
+        lines.append(f"| {n} | " + " | ".join("n/a" if closed[m] is None else f"{closed[m]:.1%}"
+                                              for m in METHODS) + " |")
+    return "\n".join(lines)
+
+
+def plot(summary: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = np.arange(1, summary["size"] + 1)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for method in METHODS:
+        ax.plot(sizes, summary["mean_regret"][method], marker="o", markersize=3, label=method)
+    if summary["default_regret"]:
+        ax.axhline(summary["best_default_regret"], color="grey", linestyle="--",
+                   label="best single default")
+    else:
+        ax.axhline(summary["single_best_regret"], color="grey", linestyle="--",
+                   label="single best (training)")
+    ax.set_xlabel("portfolio size N")
+    ax.set_ylabel("mean normalised regret (held-out dataset)")
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--db", type=Path, default=REPO / "db" / "metakb-default.sqlite")
+    source.add_argument("--aslib", type=Path, default=None, help="an ASlib scenario folder")
+    parser.add_argument("--space", default="sklearn-cash")
+    parser.add_argument("--metric", default="balanced_accuracy")
+    parser.add_argument("--max-size", type=int, default=32)
+    parser.add_argument("--random-repeats", type=int, default=10)
+    parser.add_argument("--min-coverage", type=float, default=0.0,
+                        help="drop configurations evaluated on fewer than this fraction of datasets")
+    parser.add_argument("--checkpoints", type=int, nargs="+", default=[8, 32],
+                        help="sizes N of the paired Wilcoxon tests (default 8 32)")
+    parser.add_argument("--png", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    start = time.time()
+    if args.aslib is not None:
+        matrix, defaults, title = load_aslib_matrix(args.aslib), {}, f"ASlib {args.aslib.name}"
+    else:
+        matrix, defaults = load_kb_matrix(args.db, args.space, args.metric)
+        title = f"{args.db.name}: {args.space}, {args.metric}"
+    if args.min_coverage > 0:
+        keep = matrix.notna().mean(axis=0) >= args.min_coverage
+        matrix = matrix.loc[:, keep]
+    coverage = float(matrix.notna().to_numpy().mean())
+    print(f"matrix: {matrix.shape[0]} datasets x {matrix.shape[1]} configurations, "
+          f"{coverage:.1%} cells present, defaults: {sorted(defaults.values())}")
+    checkpoints = tuple(args.checkpoints)
+    result = lodo(matrix, args.max_size, args.random_repeats, defaults)
+    summary = summarise(result, checkpoints)
+    print(markdown(summary, checkpoints))
+    print(f"\n({time.time() - start:.1f} s)")
+    if args.png:
+        plot(summary, args.png, title)
+    if args.json:
+        args.json.write_text(json.dumps({"source": title, "shape": list(matrix.shape),
+                                         "coverage": coverage, **summary}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""``metakb build``: evaluate the full configuration × dataset matrix of a PMLB folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from metakb.cli._common import add_db_argument, open_from_args, print_json
+
+__all__ = ["register"]
+
+DEFAULT_PROTOCOL = "cv:3:max_rows=1500"  # the shipped knowledge base's protocol (docs/kb.md)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``build`` command."""
+    p = subparsers.add_parser("build", help="evaluate every configuration on every PMLB dataset (resumable)",
+                              description="Evaluate the full matrix of configurations x datasets. "
+                              "Resumable and idempotent: rerun the same command to finish an interrupted build.")
+    add_db_argument(p)
+    p.add_argument("--pmlb", required=True, metavar="DIR", help="PMLB folder (with index.csv and datasets/)")
+    p.add_argument("--space", default="sklearn-cash", help="search space name (default: sklearn-cash)")
+    p.add_argument("--configs", type=int, default=64, metavar="N",
+                   help="configurations: the per-model defaults plus draws (default: 64)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)")
+    p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
+                   help=f"evaluation protocol, holdout:FRACTION or cv:FOLDS, with :max_rows=N (default: {DEFAULT_PROTOCOL})")
+    p.add_argument("--seed", type=int, default=0, help="seed of draws, splits and models (default: 0)")
+    p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these PMLB datasets")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="NAME", help="leave these datasets out")
+    p.add_argument("--max-datasets", type=int, metavar="M", help="at most M datasets (in name order)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per evaluation (default: 60)")
+    p.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="memory cap per worker (default: 4096)")
+    p.add_argument("--meta-features-only", action="store_true",
+                   help="only store datasets and (re)compute their meta-features")
+    p.add_argument("--no-meta-features", action="store_true",
+                   help="store no meta-features (compute them later with --meta-features-only)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from metakb.build import build_from_pmlb  # lazy: keeps `metakb --help` fast
+
+    with open_from_args(args) as kb:
+        report = build_from_pmlb(
+            kb, args.pmlb, space=args.space, n_configs=args.configs, jobs=args.jobs, protocol=args.protocol,
+            seed=args.seed, datasets=args.datasets, exclude=args.exclude, max_datasets=args.max_datasets,
+            timeout=args.timeout, memory_mb=args.memory_mb, meta_features_only=args.meta_features_only,
+            with_meta_features=not args.no_meta_features,
+            progress=not args.no_progress)
+    if args.json:
+        print_json(report.__dict__)
+        return 0
+    print(f"build {report.run_id}: {report.datasets} datasets x {report.configurations} configurations; "
+          f"{report.evaluated} new evaluations, {report.skipped_existing} already stored; "
+          f"{report.seconds:.0f} s")
+    if report.status_counts:
+        print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts.items())))
+    for name, reason in report.failed_datasets.items():
+        print(f"skipped dataset {name}: {reason}")
+    return 0

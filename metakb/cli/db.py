@@ -1,0 +1,61 @@
+"""``metakb db info|check``: what a knowledge base holds, and whether it is sound."""
+
+from __future__ import annotations
+
+import argparse
+
+from metakb.cli._common import add_db_argument, open_from_args, print_json
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``db info`` and ``db check``."""
+    parser = subparsers.add_parser("db", help="knowledge base information and integrity checks")
+    commands = parser.add_subparsers(dest="db_command", metavar="ACTION")
+    info = commands.add_parser("info", help="counts of every table and the schema version")
+    add_db_argument(info)
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(handler=_info)
+    check = commands.add_parser("check", help="integrity checks (exit 1 when a problem is found)")
+    add_db_argument(check)
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(handler=_check)
+    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
+
+
+def _info(args: argparse.Namespace) -> int:
+    with open_from_args(args) as kb:
+        info = kb.info()
+        spaces = kb._rows("SELECT s.name, s.version, count(c.id) AS configurations FROM search_spaces s "
+                          "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
+        protocols = kb._rows("SELECT protocol, metric, count(*) AS n FROM evaluations GROUP BY protocol, metric")
+        info["spaces"], info["protocols"] = spaces, protocols
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"knowledge base  {info['path']}")
+    print(f"schema version  {info['schema_version']} (this metakb writes {info['latest_schema_version']})")
+    print(f"file size       {info['size_bytes'] / 1e6:.1f} MB")
+    for table, count in info["counts"].items():
+        print(f"{table:16s}{count}")
+    if info["evaluation_status"]:
+        print("evaluations by status: " + ", ".join(f"{k} {v}" for k, v in sorted(info["evaluation_status"].items())))
+    for space in spaces:
+        print(f"space {space['name']} v{space['version']}: {space['configurations']} configurations")
+    for proto in protocols:
+        print(f"protocol {proto['protocol']} ({proto['metric']}): {proto['n']} evaluations")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    with open_from_args(args) as kb:
+        problems = kb.check()
+    if args.json:
+        print_json({"ok": not problems, "problems": problems})
+    elif problems:
+        for problem in problems:
+            print(f"problem: {problem}")
+    else:
+        print("ok: no problems found")
+    return 1 if problems else 0

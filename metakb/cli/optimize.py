@@ -1,0 +1,119 @@
+"""``metakb optimize DATA --target COL --time-budget 10m``: BOHB, warm-started from the KB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
+from metakb.errors import ConfigError
+
+__all__ = ["register", "parse_duration"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of ``90``, ``90s``, ``10m`` or ``1.5h``."""
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"--time-budget must look like 90s, 10m or 1h (> 0); got {text!r}")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``optimize`` command."""
+    p = subparsers.add_parser(
+        "optimize", help="tune a dataset with BOHB, warm-started from the knowledge base",
+        description="Run BOHB (budget = fraction of training rows) on a dataset, store every "
+                    "evaluation in the knowledge base as it arrives, and print the best "
+                    "configuration, its score and the trajectory.")
+    p.add_argument("data", metavar="DATA", nargs="?", help="CSV/TSV/ARFF/Parquet file")
+    p.add_argument("--target", metavar="COL", help="the class column")
+    p.add_argument("--time-budget", default="10m", metavar="T",
+                   help="wall time, e.g. 90s, 10m, 1h (default: 10m)")
+    p.add_argument("--n-evaluations", type=int, default=None, metavar="N",
+                   help="stop after N evaluations instead (or as well)")
+    p.add_argument("--warm-start", default="none", choices=["none", "knn", "portfolio"],
+                   help="evaluate kNN recommendations or a portfolio first and seed the model "
+                        "with similar datasets' evaluations (default: none)")
+    p.add_argument("--n-initial", type=int, default=5, metavar="K",
+                   help="warm-start configurations evaluated first (default: 5)")
+    p.add_argument("--portfolio", default=None, metavar="NAME",
+                   help="portfolio for --warm-start portfolio (default: the first of the space)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="evaluations at once, on a Dask LocalCluster when N > 1 (default: 1)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="use an existing Dask cluster (tcp://host:8786)")
+    p.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run")
+    p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
+    p.add_argument("--protocol", default="holdout:0.33:max_rows=1500",
+                   help="evaluation protocol (default: holdout:0.33:max_rows=1500)")
+    p.add_argument("--min-budget", type=float, default=1 / 9,
+                   help="smallest fraction of training rows (default: 1/9)")
+    p.add_argument("--eta", type=float, default=3, help="halving rate (default: 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="seconds per evaluation (default: 300)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="write the anytime curve")
+    add_db_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from metakb.data import load_table
+    from metakb.optimizers.kb import optimize_table
+
+    if not args.data:
+        raise ConfigError("DATA is required (the dataset file to tune on)")
+    if not args.target:
+        raise ConfigError("--target COL is required")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1; got {args.workers}")
+    table = load_table(args.data, args.target)
+    with open_from_args(args) as kb:
+        report = optimize_table(
+            table, kb, time_budget=parse_duration(args.time_budget),
+            n_evaluations=args.n_evaluations, space=args.space, protocol=args.protocol,
+            min_budget=args.min_budget, eta=args.eta, warm_start=args.warm_start,
+            n_initial=args.n_initial, portfolio=args.portfolio, n_workers=args.workers,
+            scheduler=args.scheduler, resume=args.resume, seed=args.seed, timeout=args.timeout,
+            progress=not args.json)
+    if args.plot:
+        _plot(report, args.plot)
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    print(f"run {report.run_id}: {report.n_evaluations} evaluations on {report.dataset!r} "
+          f"(warm start: {report.warm_start})")
+    if report.best_config is None:
+        print("no evaluation finished")
+        return 1
+    print(f"best {report.metric}: {report.best_score:.4f} (budget {report.best_budget:g})")
+    print(f"best configuration: {json.dumps(report.best_config, sort_keys=True)}")
+    improvements, last = [], None
+    for row in report.trajectory:
+        if row["best_score"] is not None and row["best_score"] != last:
+            improvements.append(row)
+            last = row["best_score"]
+    print_table(improvements, ["seconds", "evaluations", "best_score"])
+    return 0
+
+
+def _plot(report, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report.trajectory if r["best_score"] is not None]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.step([r["seconds"] for r in rows], [r["best_score"] for r in rows], where="post")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel(f"incumbent {report.metric}")
+    ax.set_title(f"BOHB on {report.dataset} ({report.warm_start} warm start)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)

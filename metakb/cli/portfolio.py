@@ -1,0 +1,195 @@
+"""``metakb portfolio build|show|export|list``: portfolios of configurations from the knowledge base.
+
+``build`` reads ``KnowledgeBase.performance_matrix``, builds the portfolio with the
+``portfolios`` package and stores it with ``KnowledgeBase.save_portfolio`` (its training and
+validation datasets, and the training objective after each member). ``export`` writes the
+members for Optuna (``enqueue_trial``), SMAC (an initial design ConfigSpace loads) or as plain
+JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
+from metakb.errors import ConfigError, DataError
+from metakb.store import KnowledgeBase
+
+__all__ = ["register", "build_portfolio", "METHODS"]
+
+METHODS = ("greedy", "per-dataset-best", "top-average-rank", "random")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``metakb portfolio`` and its sub-commands."""
+    parser = subparsers.add_parser("portfolio", help="build, show and export portfolios of configurations")
+    commands = parser.add_subparsers(dest="portfolio_command", metavar="COMMAND")
+    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
+
+    build = commands.add_parser("build", help="build a portfolio from the stored evaluations")
+    build.add_argument("--space", required=True, help="search space name")
+    build.add_argument("--size", type=int, default=32, help="number of configurations N (default 32)")
+    build.add_argument("--datasets", nargs="+", metavar="NAME", default=None,
+                       help="training datasets (default: every dataset with evaluations)")
+    build.add_argument("--name", default=None, help="portfolio name (default SPACE-METHOD-SIZE)")
+    build.add_argument("--metric", default="balanced_accuracy", help="metric (default balanced_accuracy)")
+    build.add_argument("--method", choices=METHODS, default="greedy", help="construction (default greedy)")
+    build.add_argument("--missing", choices=("worst", "skip", "refuse"), default="worst",
+                       help="missing cells: impute the worst value, drop incomplete configurations, "
+                            "or refuse (default worst)")
+    build.add_argument("--no-normalize", action="store_true", help="do not normalise losses per dataset")
+    build.add_argument("--validation", type=float, default=None, metavar="FRACTION",
+                       help="hold out this fraction of the datasets as validation")
+    build.add_argument("--select-size", action="store_true",
+                       help="keep the prefix best on the validation datasets (greedy only)")
+    build.add_argument("--budget", type=float, default=1.0, help="evaluation budget (default 1.0)")
+    build.add_argument("--protocol", default=None, help="only evaluations of this protocol")
+    build.add_argument("--seed", type=int, default=0, help="seed (validation split, random)")
+    build.add_argument("--replace", action="store_true", help="replace a portfolio of the same name")
+    build.add_argument("--json", action="store_true", help="print JSON")
+    add_db_argument(build)
+    build.set_defaults(handler=_build)
+
+    show = commands.add_parser("show", help="show a stored portfolio")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    add_db_argument(show)
+    show.set_defaults(handler=_show)
+
+    export = commands.add_parser("export", help="export a portfolio for Optuna, SMAC or as JSON")
+    export.add_argument("name")
+    export.add_argument("--format", choices=("json", "optuna", "smac"), default="json")
+    export.add_argument("--output", "-o", default=None, metavar="FILE", help="write here instead of stdout")
+    add_db_argument(export)
+    export.set_defaults(handler=_export)
+
+    listing = commands.add_parser("list", help="list stored portfolios")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_db_argument(listing)
+    listing.set_defaults(handler=_list)
+
+
+def build_portfolio(kb: KnowledgeBase, *, space: str, size: int, name: str | None = None,
+                    datasets: list[str] | None = None, metric: str = "balanced_accuracy",
+                    method: str = "greedy", missing: str = "worst", normalize: bool = True,
+                    validation: float | None = None, select_size: bool = False,
+                    budget: float = 1.0, protocol: str | None = None, seed: int = 0,
+                    replace: bool = False) -> dict[str, Any]:
+    """Build a portfolio from the knowledge base and store it; return the stored portfolio.
+
+    Raises:
+        ConfigError: a bad size, method or option, or a name already taken without ``replace``.
+        DataError: no evaluations of the space and metric, or missing cells under ``refuse``.
+        NotFoundError: an unknown space or dataset.
+    """
+    import portfolios
+
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {METHODS}, got {method!r}")
+    space_row = kb.get_space(space)
+    ids = None if datasets is None else [int(kb.get_dataset(d)["id"]) for d in datasets]
+    matrix = kb.performance_matrix(space_row["id"], metric=metric, budget=budget, protocol=protocol,
+                                   datasets=ids)
+    # Datasets without a single value carry no information (e.g. every run crashed): dropped.
+    empty = [str(d) for d in matrix.index[matrix.isna().all(axis=1)]] if not matrix.empty else []
+    matrix = matrix.dropna(how="all") if not matrix.empty else matrix
+    if matrix.empty:
+        raise DataError(f"no evaluations of space {space!r} with metric {metric!r} at budget {budget}"
+                        + (f" and protocol {protocol!r}" if protocol else "") + "; nothing to build from")
+    if method == "greedy":
+        result = portfolios.greedy_portfolio(matrix, size, missing=missing, normalize=normalize,
+                                             validation=validation, select_size=select_size,
+                                             seed=seed)
+    elif validation is not None or select_size:
+        raise ConfigError(f"--validation and --select-size apply to the greedy method, not {method!r}")
+    elif method == "per-dataset-best":
+        result = portfolios.per_dataset_best_portfolio(matrix, size, missing=missing,
+                                                       normalize=normalize)
+    elif method == "top-average-rank":
+        result = portfolios.top_average_rank_portfolio(matrix, size, missing=missing,
+                                                       normalize=normalize)
+    else:
+        result = portfolios.random_portfolio(matrix, size, seed=seed, missing=missing,
+                                             normalize=normalize)
+    name = name or f"{space}-{method}-{size}"
+    roles = [(d, "train") for d in result.train_datasets] + [
+        (d, "validation") for d in result.validation_datasets]
+    settings = {**result.settings, "method": method, "metric": metric, "budget": budget,
+                "protocol": protocol, "higher_is_better": bool(matrix.attrs["higher_is_better"]),
+                "objective": result.objective, "validation_objective": result.validation_objective,
+                "n_configurations": int(matrix.shape[1]), "n_datasets": int(matrix.shape[0]),
+                "datasets_without_values": empty}
+    members = [(int(str(c)), o) for c, o in zip(result.members, result.objective, strict=True)]
+    kb.save_portfolio(
+        name, int(space_row["id"]), members,
+        datasets=[(int(kb.get_dataset(str(d))["id"]), role) for d, role in roles],
+        settings=settings, origin="metakb portfolio build", replace=replace)
+    return kb.get_portfolio(name)
+
+
+def _build(args: argparse.Namespace) -> int:
+    with open_from_args(args) as kb:
+        stored = build_portfolio(
+            kb, space=args.space, size=args.size, name=args.name, datasets=args.datasets,
+            metric=args.metric, method=args.method, missing=args.missing,
+            normalize=not args.no_normalize, validation=args.validation,
+            select_size=args.select_size, budget=args.budget, protocol=args.protocol,
+            seed=args.seed, replace=args.replace)
+    _print_portfolio(stored, as_json=args.json)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with open_from_args(args) as kb:
+        stored = kb.get_portfolio(args.name)
+        labels = kb.configurations(int(stored["space_id"]))["label"]
+    for member in stored["members"]:
+        label = labels.get(member["configuration_id"])
+        member["label"] = label if isinstance(label, str) else None
+    _print_portfolio(stored, as_json=args.json)
+    return 0
+
+
+def _print_portfolio(stored: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print_json(stored)
+        return
+    settings = stored["settings"]
+    train = [d["name"] for d in stored["datasets"] if d["role"] == "train"]
+    print(f"portfolio {stored['name']}: {len(stored['members'])} configurations, method "
+          f"{settings.get('method')}, metric {settings.get('metric')}, {len(train)} training datasets")
+    print_table([{"position": m["position"], "configuration_id": m["configuration_id"],
+                  "label": m.get("label"), "objective": m["objective"],
+                  "config": json.dumps(m["config"], sort_keys=True)}
+                 for m in stored["members"]])
+
+
+def _export(args: argparse.Namespace) -> int:
+    from portfolios import export_portfolio
+
+    with open_from_args(args) as kb:
+        stored = kb.get_portfolio(args.name)
+        space_json = kb.get_space(int(stored["space_id"]))["configspace"]
+    out = export_portfolio([m["config"] for m in stored["members"]], args.format,
+                           name=stored["name"], configspace_json=space_json)
+    text = json.dumps(out, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with open_from_args(args) as kb:
+        frame = kb.portfolios()
+    rows = frame.to_dict(orient="records") if not frame.empty else []
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, ["name", "space", "size", "created_at"])
+    return 0

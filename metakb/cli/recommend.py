@@ -1,0 +1,65 @@
+"""``metakb recommend DATA --target COL``: the configurations to try first on a new dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from metakb.cli._common import add_db_argument, open_from_args, print_json
+
+if TYPE_CHECKING:
+    from metakb.recommend import RecommendationReport
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``recommend`` command."""
+    p = subparsers.add_parser("recommend", help="recommend configurations for a new dataset (kNN warm start)",
+                              description="Compute the dataset's meta-features, find its nearest datasets in the "
+                              "knowledge base and print their best configurations with provenance.")
+    p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
+    p.add_argument("--target", required=True, metavar="COL", help="the class column")
+    p.add_argument("-k", type=int, default=5, help="how many configurations (default: 5)")
+    p.add_argument("--method", default="knn", choices=["knn", "siamese"], help="neighbour search (default: knn)")
+    p.add_argument("--neighbors", type=int, default=5, metavar="N", help="nearest datasets used (default: 5)")
+    p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
+    p.add_argument("--metric", default="balanced_accuracy", help="metric to rank by (default: balanced_accuracy)")
+    p.add_argument("--include-self", action="store_true",
+                   help="keep the dataset itself as a neighbour if the knowledge base holds it")
+    add_db_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from metakb.recommend import recommend
+
+    with open_from_args(args) as kb:
+        report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,
+                           n_neighbors=args.neighbors, space=args.space, metric=args.metric,
+                           include_self=args.include_self)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print_report(report)
+    return 0
+
+
+def print_report(report: RecommendationReport) -> None:
+    """Recommendations for people: one block per configuration with its provenance."""
+    print(f"{len(report.recommendations)} configurations for {report.dataset!r} "
+          f"({report.method}, space {report.space}, metric {report.metric})")
+    if report.excluded_self:
+        print(f"note: the knowledge base holds this dataset as {report.excluded_self!r}; it was left out "
+              "(use --include-self to keep it)")
+    if "warning" in report.notes:
+        print(f"warning: {report.notes['warning']}")
+    for rec in report.recommendations:
+        label = f" [{rec.label}]" if rec.label else ""
+        print(f"\n#{rec.rank}  configuration {rec.configuration_id}{label}")
+        print(f"    {json.dumps(rec.config, sort_keys=True)}")
+        for source in rec.sources[:3]:
+            print(f"    from {source['dataset']} (neighbour {source['neighbour']}, distance {source['distance']:.3f}): "
+                  f"score {source['score']:.4f}, rank {source['rank']} there")

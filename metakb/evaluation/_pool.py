@@ -1,0 +1,273 @@
+"""Run evaluations in worker processes, each with a wall-clock timeout and a memory cap.
+
+A worker is a long-lived process (it keeps the last datasets it loaded); the parent hands it
+one task at a time and waits. A task past its timeout gets its worker killed and is recorded
+as ``timeout``; a worker that dies (a segfault, the kernel's OOM killer) is recorded as
+``crashed`` or ``memout`` and replaced; a ``MemoryError`` under the address-space cap is
+``memout``. None of these stops the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from metakb.data import Table
+from metakb.errors import ConfigError, EvaluationError
+from metakb.evaluation._evaluate import EvaluationResult
+from metakb.evaluation._protocol import Protocol
+
+__all__ = ["DataRef", "EvaluationTask", "WorkerPool"]
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """Where a worker finds a dataset: a PMLB folder, a file with its target, or a table itself."""
+
+    kind: str  # pmlb | file | table
+    path: str = ""
+    target: str = ""
+    table: Table | None = field(default=None, compare=False, hash=False)
+    key: str = ""  # identity for the worker's cache (content hash for tables)
+
+    def load(self) -> Table:
+        """Load the dataset (in the worker)."""
+        from metakb.data import load_pmlb, load_table
+
+        if self.kind == "pmlb":
+            return load_pmlb(self.path)
+        if self.kind == "file":
+            return load_table(self.path, self.target)
+        if self.kind == "table" and self.table is not None:
+            return self.table
+        raise ConfigError(f"data reference kind must be pmlb, file or table, got {self.kind!r}")
+
+    def cache_key(self) -> str:
+        return self.key or f"{self.kind}:{self.path}:{self.target}"
+
+
+@dataclass
+class EvaluationTask:
+    """One configuration on one dataset at one budget and seed; ``key`` is the caller's handle."""
+
+    key: Hashable
+    data: DataRef
+    config: dict[str, Any]
+    protocol: Protocol
+    budget: float = 1.0
+    seed: int = 0
+    budget_mode: str = "rows"
+
+
+def _worker_main(conn: Connection, memory_mb: int) -> None:
+    """The loop of a worker process: receive a task, evaluate, send the result."""
+    if memory_mb > 0:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    from metakb.evaluation._evaluate import evaluate_configuration, prepare_table
+
+    cache: dict[tuple[str, str, int], Table] = {}
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        task_id, task = message
+        try:
+            cache_key = (task.data.cache_key(), task.protocol.key(), task.seed)
+            table = cache.get(cache_key)
+            if table is None:
+                table = prepare_table(task.data.load(), task.protocol, task.seed)
+                cache.clear()  # keep one dataset: workers move through datasets in order
+                cache[cache_key] = table
+            result = evaluate_configuration(table, task.config, protocol=task.protocol, budget=task.budget,
+                                            budget_mode=task.budget_mode, seed=task.seed, prepared=True)
+        except MemoryError as exc:
+            cache.clear()
+            result = EvaluationResult("memout", error=f"MemoryError while loading or evaluating: {exc}")
+        except Exception as exc:  # loading failures are recorded like model failures
+            result = EvaluationResult("crashed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        conn.send((task_id, result))
+
+
+class _Worker:
+    def __init__(self, context: Any, memory_mb: int) -> None:
+        parent, child = context.Pipe()
+        saved = {k: os.environ.get(k) for k in _THREAD_VARIABLES}
+        os.environ.update({k: "1" for k in _THREAD_VARIABLES})  # one core per worker
+        try:
+            self.process = context.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
+            self.process.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        child.close()
+        self.conn = parent
+        self.task_id: int | None = None
+        self.task: EvaluationTask | None = None
+        self.deadline = 0.0
+        self.started = 0.0
+        self.ready = False
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the worker has imported everything; raise if it died on the way."""
+        if self.ready:
+            return
+        try:
+            if not self.conn.poll(timeout):
+                raise EvaluationError(f"worker process did not start within {timeout:g} s")
+            message = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            self.process.join(timeout=5)
+            raise EvaluationError(
+                f"worker process failed to start (exit code {self.process.exitcode}); run metakb from a "
+                "script or the command line, not from standard input") from exc
+        if not (isinstance(message, tuple) and message[0] == "ready"):
+            raise EvaluationError(f"worker process sent {message!r} instead of its ready signal")
+        self.ready = True
+
+    def assign(self, task_id: int, task: EvaluationTask, timeout: float) -> None:
+        self.task_id, self.task = task_id, task
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.conn.send((task_id, task))
+
+    def release(self) -> EvaluationTask:
+        task = self.task
+        self.task_id, self.task = None, None
+        assert task is not None
+        return task
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send(None)
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+class WorkerPool:
+    """Evaluate tasks in ``n_workers`` processes with a timeout and a memory cap each.
+
+    Args:
+        n_workers: worker processes (each limited to one BLAS/OpenMP thread).
+        timeout: seconds of wall-clock time per evaluation before the worker is killed.
+        memory_mb: address-space cap of a worker in MiB (0: none).
+
+    Example:
+        >>> with WorkerPool(2, timeout=60) as pool:                      # doctest: +SKIP
+        ...     for task, result in pool.map_unordered(tasks):
+        ...         store(task.key, result)
+    """
+
+    def __init__(self, n_workers: int = 1, *, timeout: float = 60.0, memory_mb: int = 4096) -> None:
+        if n_workers < 1:
+            raise ConfigError(f"the number of workers must be >= 1, got {n_workers}")
+        if timeout <= 0:
+            raise ConfigError(f"the evaluation timeout must be > 0 seconds, got {timeout}")
+        if memory_mb < 0:
+            raise ConfigError(f"the memory cap must be >= 0 MiB (0: none), got {memory_mb}")
+        self.n_workers, self.timeout, self.memory_mb = n_workers, float(timeout), int(memory_mb)
+        self._context = mp.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._next_id = 0
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+    def _ensure_workers(self) -> None:
+        while len(self._workers) < self.n_workers:
+            self._workers.append(_Worker(self._context, self.memory_mb))
+        for worker in self._workers:  # started together, then awaited: startup runs in parallel
+            worker.wait_ready()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        fresh = _Worker(self._context, self.memory_mb)
+        fresh.wait_ready()
+        self._workers[self._workers.index(worker)] = fresh
+
+    def map_unordered(self, tasks: Iterable[EvaluationTask]) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+        """Yield ``(task, result)`` as evaluations finish, in completion order."""
+        pending = deque(tasks)
+        self._ensure_workers()
+        while pending or any(w.task is not None for w in self._workers):
+            for worker in self._workers:
+                if worker.task is None and pending:
+                    self._next_id += 1
+                    worker.assign(self._next_id, pending.popleft(), self.timeout)
+            busy = [w for w in self._workers if w.task is not None]
+            wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = wait([w.conn for w in busy], timeout=wait_for)
+            for worker in busy:
+                if worker.conn in ready:
+                    yield from self._collect(worker)
+                elif time.monotonic() >= worker.deadline:
+                    task = worker.release()
+                    self._replace(worker)
+                    yield task, EvaluationResult("timeout", fit_seconds=self.timeout,
+                                                 error=f"evaluation exceeded the timeout of {self.timeout:g} s")
+
+    def _collect(self, worker: _Worker) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+        elapsed = time.monotonic() - worker.started
+        try:
+            task_id, result = worker.conn.recv()
+        except (EOFError, OSError):
+            task = worker.release()
+            worker.process.join(timeout=5)
+            code = worker.process.exitcode
+            self._replace(worker)
+            if code == -signal.SIGKILL:
+                yield task, EvaluationResult("memout", fit_seconds=elapsed,
+                                             error="worker killed by SIGKILL (the system ran out of memory?)")
+            else:
+                yield task, EvaluationResult("crashed", fit_seconds=elapsed,
+                                             error=f"worker process died with exit code {code}")
+            return
+        if task_id != worker.task_id:  # cannot happen: one task in flight per worker
+            raise RuntimeError(f"worker answered task {task_id}, expected {worker.task_id}")
+        yield worker.release(), result
+
+
+def data_ref_for_pmlb(folder: str | Path) -> DataRef:
+    """A reference to a PMLB dataset folder."""
+    return DataRef("pmlb", path=str(folder))

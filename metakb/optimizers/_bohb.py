@@ -1,0 +1,349 @@
+"""BOHB: Hyperband whose new configurations come from a TPE-style model (Falkner et al. 2018).
+
+The algorithm follows HpBandSter 0.7.4 (``hpbandster.optimizers.bohb`` and its config
+generator); see ``docs/optimizers.md`` for the description, the defaults and the few deliberate
+differences. Warm starting is generic: ``initial_configs`` are evaluated first on the largest
+budget, and ``prior_observations`` (``(config, loss, weight)`` triples, e.g. from similar
+datasets of the knowledge base) seed the good and bad densities as ``prior_strength``
+pseudo-observations whose share shrinks as the task's own observations arrive.
+
+References:
+    Falkner, Klein, Hutter. BOHB: Robust and Efficient Hyperparameter Optimization at Scale.
+    ICML 2018.
+    Li et al. Hyperband: A Novel Bandit-Based Approach to Hyperparameter Optimization. JMLR 2018.
+    Bergstra, Bardenet, Bengio, Kegl. Algorithms for Hyper-Parameter Optimization. NIPS 2011.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from metakb.errors import ConfigError
+from metakb.optimizers._base import (
+    BaseOptimizer,
+    OptimizerState,
+    Result,
+    Trial,
+    configspace_from_json,
+    configspace_to_json,
+)
+from metakb.optimizers._hyperband import (
+    BRACKET_RULES,
+    SuccessiveHalving,
+    bracket_sizes,
+    hyperband_budgets,
+)
+from metakb.optimizers._kde import ProductKDE, impute_inactive
+from metakb.optimizers._space import SpaceCodec
+
+__all__ = ["BOHB"]
+
+_INITIAL = -1  # bracket id of the warm-start configurations
+
+
+class BOHB(BaseOptimizer):
+    """Bayesian optimisation and Hyperband, with optional warm start.
+
+    Args:
+        configspace: the ConfigSpace 1.x search space.
+        min_budget: the smallest budget a configuration is evaluated on.
+        max_budget: the full budget.
+        eta: the successive-halving rate (keep the best ``1 / eta`` each stage).
+        min_points_in_model: observations on a budget before its model is fitted; None means
+            ``d + 1`` (d = number of hyperparameters), also the smallest value accepted.
+        top_n_percent: the percentage of observations in the "good" density.
+        num_samples: candidates drawn from the good density per model-based suggestion.
+        random_fraction: the share of configurations drawn uniformly at random.
+        bandwidth_factor: widening of the continuous bandwidths when drawing candidates.
+        min_bandwidth: the smallest bandwidth of any density.
+        bracket_rule: ``"hpbandster"`` or ``"paper"`` (Hyperband's own bracket sizes).
+        initial_configs: configurations evaluated first, on ``max_budget``, in order.
+        prior_observations: ``(config, loss, weight)`` triples from other tasks; losses must be
+            comparable across them (for example per-task rank quantiles in [0, 1]).
+        prior_strength: how many of the task's own observations the prior counts as; None means
+            ``min_points_in_model``.
+        seed: seed of the optimizer's own random generator.
+
+    References:
+        Falkner, Klein, Hutter. BOHB: Robust and Efficient Hyperparameter Optimization at
+        Scale. ICML 2018.
+    """
+
+    def __init__(self, configspace: Any, min_budget: float, max_budget: float, *,
+                 eta: float = 3, min_points_in_model: int | None = None,
+                 top_n_percent: int = 15, num_samples: int = 64,
+                 random_fraction: float = 1 / 3, bandwidth_factor: float = 3,
+                 min_bandwidth: float = 1e-3, bracket_rule: str = "hpbandster",
+                 initial_configs: Sequence[Mapping[str, Any]] | None = None,
+                 prior_observations: Sequence[tuple[Mapping[str, Any], float, float]] | None = None,
+                 prior_strength: float | None = None, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.configspace = configspace
+        self.min_budget, self.max_budget, self.eta = min_budget, max_budget, eta
+        self.min_points_in_model = min_points_in_model
+        self.top_n_percent, self.num_samples = top_n_percent, num_samples
+        self.random_fraction, self.bandwidth_factor = random_fraction, bandwidth_factor
+        self.min_bandwidth, self.bracket_rule = min_bandwidth, bracket_rule
+        self.initial_configs = [dict(c) for c in initial_configs or []]
+        self.prior_observations = [(dict(c), float(loss), float(w))
+                                   for c, loss, w in prior_observations or []]
+        self.prior_strength = prior_strength
+        self._validate()
+        self.codec_ = SpaceCodec(configspace)
+        d = self.codec_.n_dims
+        self.min_points_ = max(min_points_in_model or 0, d + 1)
+        self.budgets_ = hyperband_budgets(min_budget, max_budget, eta)
+        self.s_max_ = len(self.budgets_) - 1
+        self.prior_strength_ = float(self.min_points_ if prior_strength is None else prior_strength)
+        self._initial_queue = list(self.initial_configs)
+        self._brackets: list[SuccessiveHalving] = []
+        self._n_brackets = 0
+        self._where: dict[int, tuple[int, int, int]] = {}  # trial -> (bracket, slot, stage)
+        self._obs: dict[float, tuple[list[np.ndarray], list[float]]] = {}
+        self._models: dict[float, tuple[ProductKDE, ProductKDE]] = {}
+        self._stale: set[float] = set()
+        self.prior_kdes_ = self._fit_prior()
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        checks = [
+            ("eta", self.eta, self.eta > 1, "a number > 1"),
+            ("top_n_percent", self.top_n_percent, 0 < self.top_n_percent < 100,
+             "a number in (0, 100)"),
+            ("num_samples", self.num_samples, int(self.num_samples) >= 1, "an int >= 1"),
+            ("random_fraction", self.random_fraction, 0 <= self.random_fraction <= 1,
+             "a number in [0, 1]"),
+            ("bandwidth_factor", self.bandwidth_factor, self.bandwidth_factor > 0, "a number > 0"),
+            ("min_bandwidth", self.min_bandwidth, self.min_bandwidth > 0, "a number > 0"),
+            ("bracket_rule", self.bracket_rule, self.bracket_rule in BRACKET_RULES,
+             f"one of {BRACKET_RULES}"),
+            ("prior_strength", self.prior_strength,
+             self.prior_strength is None or self.prior_strength > 0, "None or a number > 0"),
+        ]
+        for name, value, ok, expected in checks:
+            if not ok:
+                raise ConfigError(f"The {name!r} parameter of BOHB must be {expected}; "
+                                  f"got {value!r}")
+        if self.min_points_in_model is not None and self.min_points_in_model < 1:
+            raise ConfigError("The 'min_points_in_model' parameter of BOHB must be None or an "
+                              f"int >= 1; got {self.min_points_in_model!r}")
+        for config in self.initial_configs:
+            _check_config(self.configspace, config)
+        if any(w < 0 or not math.isfinite(w) for _, _, w in self.prior_observations):
+            raise ConfigError("prior_observations weights must be finite and >= 0")
+
+    # ------------------------------------------------------------------ suggest
+    def _new_trial(self) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        if self._initial_queue:
+            config = self._initial_queue.pop(0)
+            self._where[self._next_id] = (_INITIAL, -1, 0)
+            return config, float(self.budgets_[-1]), {"origin": "initial", "bracket": _INITIAL}
+        info: dict[str, Any] = {}
+
+        def sampler(budget: float) -> dict[str, Any]:
+            config, model_info = self._sample_config()
+            info.update(model_info)
+            return config
+
+        for bracket in self._brackets:
+            job = bracket.next_job(sampler)
+            if job is not None:
+                return self._job_to_trial(bracket, job, info)
+        bracket = self._open_bracket()
+        job = bracket.next_job(sampler)
+        assert job is not None  # a new bracket always has a stage-0 job
+        return self._job_to_trial(bracket, job, info)
+
+    def _job_to_trial(self, bracket: SuccessiveHalving, job: tuple[int, int, float, dict],
+                      info: dict[str, Any]) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        slot, stage, budget, config = job
+        self._where[self._next_id] = (bracket.bracket_id, slot, stage)
+        return dict(config), budget, {"bracket": bracket.bracket_id, "stage": stage, **info}
+
+    def _open_bracket(self) -> SuccessiveHalving:
+        s = self.s_max_ - (self._n_brackets % (self.s_max_ + 1))
+        sizes = bracket_sizes(s, self.s_max_, self.eta, self.bracket_rule)
+        bracket = SuccessiveHalving(self._n_brackets, list(self.budgets_[-s - 1:]), sizes)
+        self._n_brackets += 1
+        self._brackets.append(bracket)
+        return bracket
+
+    def _sample_config(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """HpBandSter's ``get_config``: random with probability ``random_fraction``, else the
+        best of ``num_samples`` candidates by ``l(x) / g(x)``."""
+        model = self._current_model()
+        if model is None or self._rng.random() < self.random_fraction:
+            return self.codec_.sample(self._rng), {"model_based_pick": False}
+        (good, bad), alpha = model
+        candidates = self._draw_candidates(good, bad, alpha)
+        l_x = self._mix(good, self.prior_kdes_, alpha, candidates, 0)
+        g_x = self._mix(bad, self.prior_kdes_, alpha, candidates, 1)
+        score = np.maximum(l_x, 1e-32) / np.maximum(g_x, 1e-32)
+        for i in np.argsort(-score, kind="stable"):
+            try:
+                return self.codec_.decode(candidates[i]), {"model_based_pick": True}
+            except ConfigError:  # a forbidden combination: take the next best candidate
+                continue
+        return self.codec_.sample(self._rng), {"model_based_pick": False,
+                                                "reason": "all candidates forbidden"}
+
+    def _draw_candidates(self, good: ProductKDE | None, bad: ProductKDE | None,
+                         alpha: float) -> np.ndarray:
+        n = int(self.num_samples)
+        n_prior = 0 if self.prior_kdes_ is None else int(self._rng.binomial(n, alpha))
+        parts = []
+        if n_prior and self.prior_kdes_ is not None:
+            parts.append(self.prior_kdes_[0].sample(self._rng, n_prior, self.bandwidth_factor))
+        if n - n_prior and good is not None:
+            parts.append(good.sample(self._rng, n - n_prior, self.bandwidth_factor))
+        return np.vstack(parts)
+
+    @staticmethod
+    def _mix(own: ProductKDE | None, prior: tuple[ProductKDE, ProductKDE] | None, alpha: float,
+             x: np.ndarray, which: int) -> np.ndarray:
+        value = np.zeros(x.shape[0])
+        if own is not None and alpha < 1:
+            value += (1 - alpha) * own.pdf(x)
+        if prior is not None and alpha > 0:
+            value += alpha * prior[which].pdf(x)
+        return value
+
+    def _current_model(self) -> tuple[tuple[ProductKDE | None, ProductKDE | None], float] | None:
+        """The good/bad densities of the largest budget with a model, and the prior's share."""
+        budget = self._largest_model_budget()
+        if budget is None:
+            if self.prior_kdes_ is None:
+                return None
+            return (None, None), 1.0
+        if budget in self._stale or budget not in self._models:
+            self._models[budget] = self._fit_budget(budget)
+            self._stale.discard(budget)
+        if self.prior_kdes_ is None:
+            return self._models[budget], 0.0
+        n_own = len(self._obs[budget][1])
+        return self._models[budget], self.prior_strength_ / (self.prior_strength_ + n_own)
+
+    # ------------------------------------------------------------------ models
+    def _split_sizes(self, n: int) -> tuple[int, int]:
+        n_good = max(self.min_points_, (self.top_n_percent * n) // 100)
+        n_bad = max(self.min_points_, ((100 - self.top_n_percent) * n) // 100)
+        return int(n_good), int(n_bad)
+
+    def _model_ready(self, budget: float) -> bool:
+        """HpBandSter's conditions: enough points, and more rows than columns on each side."""
+        n = len(self._obs.get(budget, ([], []))[1])
+        if n < self.min_points_:
+            return False
+        n_good, n_bad = self._split_sizes(n)
+        d = self.codec_.n_dims
+        return min(n_good, n) > d and min(n_bad, max(n - n_good, 0)) > d
+
+    def _largest_model_budget(self) -> float | None:
+        ready = [b for b in self._obs if self._model_ready(b)]
+        return max(ready) if ready else None
+
+    def _fit_budget(self, budget: float) -> tuple[ProductKDE, ProductKDE]:
+        vectors, losses = self._obs[budget]
+        data, order = np.vstack(vectors), np.argsort(np.asarray(losses), kind="stable")
+        n_good, n_bad = self._split_sizes(len(losses))
+        vt = self.codec_.vartypes
+        good = impute_inactive(data[order[:n_good]], vt, self._rng)
+        bad = impute_inactive(data[order[n_good:n_good + n_bad]], vt, self._rng)
+        return (ProductKDE(vt, self.min_bandwidth).fit(good),
+                ProductKDE(vt, self.min_bandwidth).fit(bad))
+
+    def _fit_prior(self) -> tuple[ProductKDE, ProductKDE] | None:
+        """Weighted good and bad densities of the prior observations (top_n_percent split)."""
+        if not self.prior_observations:
+            return None
+        configs, losses, weights = zip(*self.prior_observations, strict=True)
+        data = self.codec_.encode_many(list(configs))
+        order = np.argsort(np.asarray(losses), kind="stable")
+        n_good = max(1, int(math.ceil(self.top_n_percent * len(order) / 100)))
+        if n_good >= len(order):
+            raise ConfigError(f"prior_observations need at least 2 points to split into good "
+                              f"and bad; got {len(order)}")
+        w = np.asarray(weights)
+        vt = self.codec_.vartypes
+        kdes = []
+        for idx in (order[:n_good], order[n_good:]):
+            if w[idx].sum() <= 0:
+                raise ConfigError("prior_observations weights of the good or bad split sum to 0")
+            kdes.append(ProductKDE(vt, self.min_bandwidth)
+                        .fit(impute_inactive(data[idx], vt, self._rng), w[idx]))
+        return kdes[0], kdes[1]
+
+    # ------------------------------------------------------------------ observe
+    def _tell(self, trial: Trial, loss: float) -> None:
+        bracket_id, slot, stage = self._where.pop(trial.trial_id)
+        if bracket_id != _INITIAL:
+            bracket = next(b for b in self._brackets if b.bracket_id == bracket_id)
+            bracket.record(slot, stage, loss)
+            if bracket.finished:
+                self._brackets.remove(bracket)
+        self._add_observation(trial.config, trial.budget, loss)
+
+    def _add_observation(self, config: Mapping[str, Any], budget: float, loss: float) -> None:
+        # As HpBandSter: once a larger budget has a model, smaller budgets are not recorded.
+        largest = self._largest_model_budget()
+        if largest is not None and largest > budget:
+            return
+        vectors, losses = self._obs.setdefault(budget, ([], []))
+        vectors.append(self.codec_.encode(config))
+        losses.append(loss if math.isfinite(loss) else math.inf)
+        self._stale.add(budget)
+
+    # ------------------------------------------------------------------ state
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "configspace": configspace_to_json(self.configspace),
+            "min_budget": self.min_budget, "max_budget": self.max_budget, "eta": self.eta,
+            "min_points_in_model": self.min_points_in_model,
+            "top_n_percent": self.top_n_percent, "num_samples": self.num_samples,
+            "random_fraction": self.random_fraction, "bandwidth_factor": self.bandwidth_factor,
+            "min_bandwidth": self.min_bandwidth, "bracket_rule": self.bracket_rule,
+            "initial_configs": self.initial_configs,
+            "prior_observations": [list(p) for p in self.prior_observations],
+            "prior_strength": self.prior_strength, "seed": self.seed,
+        }
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {
+            "initial_queue": self._initial_queue,
+            "n_brackets": self._n_brackets,
+            "brackets": [b.to_dict() for b in self._brackets],
+            "where": [[t, *w] for t, w in sorted(self._where.items())],
+        }
+
+    def _replay(self, result: Result) -> None:
+        self._add_observation(result.config, result.budget, result.loss)
+
+    def _load_extra_state(self, extra: Mapping[str, Any]) -> None:
+        self._initial_queue = [dict(c) for c in extra["initial_queue"]]
+        self._n_brackets = int(extra["n_brackets"])
+        self._brackets = [SuccessiveHalving.from_dict(b) for b in extra["brackets"]]
+        self._where = {int(t): (int(b), int(s), int(k)) for t, b, s, k in extra["where"]}
+
+    @classmethod
+    def from_state(cls, state: OptimizerState) -> BOHB:
+        """Rebuild a BOHB run from :meth:`state` (see :func:`metakb.optimizers.restore`)."""
+        settings = dict(state.settings)
+        space = configspace_from_json(settings.pop("configspace"))
+        settings["prior_observations"] = [tuple(p) for p in settings["prior_observations"]]
+        opt = cls(space, **settings)
+        opt._load_state(state)
+        return opt
+
+
+def _check_config(space: Any, config: Mapping[str, Any]) -> None:
+    import ConfigSpace as CS
+
+    try:
+        CS.Configuration(space, values=dict(config))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"initial configuration {dict(config)} is not valid in the space: "
+                          f"{e}") from e

@@ -1,0 +1,259 @@
+"""The contract of every warm starter, and the neighbour-based recommendation they share.
+
+A *warm starter* learns from a knowledge base which configurations to try first on a new
+dataset. Contract (scikit-learn estimator conventions):
+
+* ``__init__`` only stores its parameters (validated in :meth:`BaseWarmStarter.fit`).
+* ``fit(meta_features, performance, higher_is_better=None)`` learns from the knowledge base and
+  returns ``self``. ``meta_features`` is a frame indexed by dataset name with one column per
+  meta-feature (NaN allowed); ``performance`` is a frame indexed by dataset name with one column
+  per configuration id (NaN: the evaluation failed or is missing). Only datasets present in
+  both frames with at least one score are used. ``higher_is_better`` defaults to
+  ``performance.attrs['higher_is_better']`` (as :meth:`KnowledgeBase.performance_matrix` sets
+  it), else True. Learned state ends in ``_``.
+* ``recommend(query, n_configs=5, exclude=(), exclude_datasets=())`` returns at most
+  ``n_configs`` :class:`Recommendation` objects, ranked 1..n, without duplicates, each with its
+  provenance (:class:`Source`: the past dataset that suggested it, how far that dataset is from
+  the query, the configuration's score and rank there).
+
+Subclasses of :class:`NeighbourWarmStarter` only say how far the query is from every known
+dataset (:meth:`NeighbourWarmStarter._distances`); turning distances into a ranked list is the
+auto-sklearn 1.0 rule, implemented once here.
+
+References:
+    Feurer, Springenberg, Hutter (2015). Initializing Bayesian hyperparameter optimization via
+    meta-learning. AAAI.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metakb.errors import ConfigError, DataError
+
+__all__ = ["BaseWarmStarter", "NeighbourWarmStarter", "Recommendation", "Source"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Why a configuration was recommended: one past dataset on which it did well.
+
+    Attributes:
+        dataset: the past dataset's name.
+        distance: its distance to the query (in the warm starter's metric or embedding).
+        score: the configuration's score on it (the performance matrix's metric).
+        rank: the configuration's rank among that dataset's scored configurations (1 = best).
+        neighbour: 1 for the nearest dataset, 2 for the next, ...
+    """
+
+    dataset: str
+    distance: float
+    score: float
+    rank: int
+    neighbour: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON output."""
+        return {"dataset": self.dataset, "distance": float(self.distance), "score": float(self.score),
+                "rank": int(self.rank), "neighbour": int(self.neighbour)}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended configuration.
+
+    Attributes:
+        configuration_id: the configuration's id (a column of the performance matrix).
+        rank: its position in the recommendation list (1 = try first).
+        sources: provenance; ``sources[0]`` is the neighbour that contributed it, the others are
+            the remaining neighbours (nearest first) on which it was also evaluated.
+        method: the warm starter that produced it (``knn``, ``siamese``, ...).
+    """
+
+    configuration_id: int
+    rank: int
+    sources: list[Source] = field(default_factory=list)
+    method: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON output."""
+        return {"configuration_id": int(self.configuration_id), "rank": int(self.rank),
+                "method": self.method, "sources": [s.to_dict() for s in self.sources]}
+
+
+def _check_int(name: str, owner: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"The {name!r} parameter of {owner} must be an int in the range "
+                          f"[{low}, inf). Got {value!r} instead.")
+    return int(value)
+
+
+class BaseWarmStarter(abc.ABC):
+    """Abstract warm starter: ``fit`` on a knowledge base, ``recommend`` for a new dataset."""
+
+    #: short name used in reports and ``--method``.
+    method: str = ""
+
+    @abc.abstractmethod
+    def fit(self, meta_features: pd.DataFrame, performance: pd.DataFrame,
+            higher_is_better: bool | None = None) -> BaseWarmStarter:
+        """Learn from the knowledge base; return ``self``."""
+
+    @abc.abstractmethod
+    def recommend(self, query: pd.Series | Mapping[str, float], n_configs: int = 5,
+                  exclude: Iterable[int] = (), exclude_datasets: Iterable[str] = ()) -> list[Recommendation]:
+        """Ranked configurations to try first on the dataset described by ``query``."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> BaseWarmStarter:
+        """Change constructor parameters (scikit-learn convention); return ``self``."""
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def align_knowledge_base(meta_features: pd.DataFrame, performance: pd.DataFrame,
+                         higher_is_better: bool | None) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """Keep the datasets present in both frames with at least one score; fix the direction."""
+    if not isinstance(meta_features, pd.DataFrame) or not isinstance(performance, pd.DataFrame):
+        raise DataError("meta_features and performance must be pandas DataFrames indexed by dataset name, "
+                        f"got {type(meta_features).__name__} and {type(performance).__name__}")
+    if higher_is_better is None:
+        higher_is_better = bool(performance.attrs.get("higher_is_better", True))
+    performance = performance.apply(pd.to_numeric, errors="coerce").astype(float)
+    performance = performance.loc[performance.notna().any(axis=1)]
+    common = [d for d in performance.index if d in meta_features.index]
+    if len(common) < 1:
+        raise DataError("meta_features and performance share no dataset with a score; "
+                        f"meta-features of {len(meta_features)} datasets, scores of {len(performance)}")
+    return meta_features.loc[common].astype(float), performance.loc[common], bool(higher_is_better)
+
+
+class NeighbourWarmStarter(BaseWarmStarter):
+    """Shared machinery: rank the known datasets by distance, then take their best configurations.
+
+    Subclasses set ``performance_``, ``higher_is_better_``, ``datasets_`` in ``fit`` (call
+    :meth:`_fit_performance`) and implement :meth:`_distances`.
+    """
+
+    n_neighbors: int
+
+    @abc.abstractmethod
+    def _distances(self, query: pd.Series | Mapping[str, float]) -> np.ndarray:
+        """Distance from the query to every dataset of ``datasets_`` (same order)."""
+
+    def _fit_performance(self, performance: pd.DataFrame, higher_is_better: bool) -> None:
+        """Precompute each dataset's configurations from best to worst (NaN never listed)."""
+        self.performance_ = performance
+        self.higher_is_better_ = higher_is_better
+        self.datasets_ = list(performance.index)
+        values = performance.to_numpy(dtype=float)
+        oriented = values if higher_is_better else -values
+        ranks = pd.DataFrame(oriented).rank(axis=1, ascending=False, method="min").to_numpy()
+        self._ranks = ranks
+        self._values = values
+        self._order = []
+        columns = np.asarray(performance.columns)
+        for row in range(values.shape[0]):
+            scored = np.flatnonzero(~np.isnan(values[row]))
+            # best first; ties broken by configuration id for determinism
+            keys = np.lexsort((columns[scored], -oriented[row, scored]))
+            self._order.append(scored[keys])
+
+    def neighbours(self, query: pd.Series | Mapping[str, float],
+                   exclude_datasets: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """All known datasets as ``(name, distance)``, nearest first (ties by name)."""
+        self._check_fitted()
+        distances = self._distances(query)
+        excluded = set(exclude_datasets)
+        pairs = [(name, float(d)) for name, d in zip(self.datasets_, distances, strict=True) if name not in excluded]
+        return sorted(pairs, key=lambda p: (p[1], p[0]))
+
+    def recommend(self, query: pd.Series | Mapping[str, float], n_configs: int = 5,
+                  exclude: Iterable[int] = (), exclude_datasets: Iterable[str] = ()) -> list[Recommendation]:
+        """Configurations to try first, as auto-sklearn 1.0 picks them.
+
+        The best configuration of the nearest dataset comes first, then the best of the second
+        nearest, and so on over the ``n_neighbors`` nearest datasets. When a neighbour's best
+        configuration is already taken (or excluded) its next best is used instead, so every
+        neighbour contributes one new configuration per pass. If ``n_configs`` is larger than
+        the number of neighbours, further passes take each neighbour's next best in the same
+        order, until ``n_configs`` are found or the neighbours have none left.
+
+        Args:
+            query: meta-features of the new dataset (a Series or mapping name -> value; missing
+                or NaN values are imputed as in ``fit``).
+            n_configs: how many configurations to return (at most).
+            exclude: configuration ids never to recommend (e.g. already evaluated).
+            exclude_datasets: known datasets not to use as neighbours (e.g. the query itself).
+
+        Returns:
+            Up to ``n_configs`` recommendations, rank 1 first.
+        """
+        n_configs = _check_int("n_configs", type(self).__name__, n_configs, 1)
+        near = self.neighbours(query, exclude_datasets)[: self.n_neighbors]
+        if not near:
+            raise DataError("no dataset is left to take recommendations from after exclude_datasets; "
+                            f"{len(self.datasets_)} known")
+        taken: set[int] = {int(c) for c in exclude}
+        picked: list[tuple[int, int]] = []  # (configuration id, neighbour position)
+        cursors = [0] * len(near)
+        index = {name: i for i, name in enumerate(self.datasets_)}
+        columns = np.asarray(self.performance_.columns)
+        while len(picked) < n_configs:
+            progressed = False
+            for pos, (name, _) in enumerate(near):
+                order = self._order[index[name]]
+                while cursors[pos] < len(order) and int(columns[order[cursors[pos]]]) in taken:
+                    cursors[pos] += 1
+                if cursors[pos] == len(order):
+                    continue
+                config = int(columns[order[cursors[pos]]])
+                taken.add(config)
+                picked.append((config, pos))
+                progressed = True
+                if len(picked) == n_configs:
+                    break
+            if not progressed:
+                break
+        return [Recommendation(configuration_id=config, rank=i + 1, method=self.method,
+                               sources=self._sources(config, pos, near, index))
+                for i, (config, pos) in enumerate(picked)]
+
+    def _sources(self, config: int, contributor: int, near: list[tuple[str, float]],
+                 index: dict[str, int]) -> list[Source]:
+        column = self.performance_.columns.get_loc(config)
+        out = []
+        positions = [contributor] + [p for p in range(len(near)) if p != contributor]
+        for pos in positions:
+            name, distance = near[pos]
+            row = index[name]
+            value = self._values[row, column]
+            if np.isnan(value):
+                continue
+            out.append(Source(dataset=name, distance=distance, score=float(value),
+                              rank=int(self._ranks[row, column]), neighbour=pos + 1))
+        return out
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "performance_"):
+            raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(meta_features, performance) first")

@@ -1,0 +1,417 @@
+"""Leave-one-dataset-out evaluation of warm starters against baselines.
+
+For every held-out dataset, each warm starter is fitted on the *other* datasets only (the
+datasets of other folds: one dataset per fold for leave-one-dataset-out) and asked for its top
+k configurations; the score of a set of k recommendations is the **normalised regret** of the
+best one on the held-out dataset::
+
+    regret = (best - best_recommended) / (best - worst)      (oriented so that larger is better)
+
+where best and worst are over every configuration scored on that dataset (0: the best
+configuration of the matrix was recommended, 1: only the worst). A recommended configuration
+without a score there (it failed, or was never run) counts as the worst one. A dataset whose
+configurations all score the same has regret 0.
+
+Baselines, in the same run and on the same folds:
+
+* ``random``: k configurations drawn uniformly without replacement, as the *exact expectation*
+  of the regret over all k-subsets (no sampling noise; order statistics);
+* ``single-best``: the k configurations of best mean rank over the training datasets;
+* ``default``: among the given default configurations (e.g. the labels ``default:*``), the one of
+  best mean rank on the training datasets; one configuration whatever k.
+
+For algorithm selection (ASlib) the summary also reports, at k = 1, the fraction of the gap
+between the single best solver (SBS, chosen on the training folds) and the virtual best solver
+(VBS, the per-instance oracle) that a method closes::
+
+    gap closed = (SBS - method) / (SBS - VBS)          (means over instances; cost oriented)
+
+References:
+    Feurer et al. (2015) (leave-one-dataset-out with normalised scores); Bischl et al. (2016),
+    ASlib (PAR10, SBS and VBS, the gap closed); Wilcoxon (1945) signed-rank test for the paired
+    comparison over datasets.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metakb.errors import ConfigError, DataError
+from metakb.warmstart._base import BaseWarmStarter, align_knowledge_base
+
+__all__ = ["evaluate_knowledge_base", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
+           "evaluate_warm_starting", "WarmStartEvaluation", "DEFAULT_KS", "BASELINES"]
+
+DEFAULT_KS = (1, 3, 5, 10, 25)
+BASELINES = ("random", "single-best", "default")
+
+
+def _oriented(row: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    return row if higher_is_better else -row
+
+
+def normalised_regret(scores: pd.Series, chosen: Iterable[int], higher_is_better: bool = True) -> float:
+    """Regret of the best of ``chosen`` on one dataset, scaled to [0, 1] by its best and worst.
+
+    Args:
+        scores: one dataset's scores, indexed by configuration id (NaN: failed / not run).
+        chosen: recommended configuration ids (at least one).
+        higher_is_better: direction of the scores.
+
+    Raises:
+        DataError: no configuration is scored on this dataset, or nothing was chosen.
+    """
+    values = _oriented(scores.to_numpy(dtype=float), higher_is_better)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise DataError(f"dataset {scores.name!r} has no scored configuration; cannot compute a regret")
+    chosen = list(chosen)
+    if not chosen:
+        raise DataError(f"no configuration was recommended for dataset {scores.name!r}")
+    best, worst = finite.max(), finite.min()
+    if best == worst:
+        return 0.0
+    picked = _oriented(scores.reindex(chosen).to_numpy(dtype=float), higher_is_better)
+    picked = np.where(np.isfinite(picked), picked, worst)
+    return float((best - picked.max()) / (best - worst))
+
+
+def random_expected_regret(scores: pd.Series, k: int, higher_is_better: bool = True) -> float:
+    """Exact expected :func:`normalised_regret` of k configurations drawn without replacement.
+
+    Configurations are drawn from every column of ``scores`` (a NaN one counts as the worst).
+    With the n regrets sorted ascending r_1 <= ... <= r_n, the best of a uniform k-subset is
+    r_j with probability C(n - j, k - 1) / C(n, k).
+    """
+    values = _oriented(scores.to_numpy(dtype=float), higher_is_better)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise DataError(f"dataset {scores.name!r} has no scored configuration; cannot compute a regret")
+    best, worst = finite.max(), finite.min()
+    if best == worst:
+        return 0.0
+    regrets = np.sort((best - np.where(np.isfinite(values), values, worst)) / (best - worst))
+    n = len(regrets)
+    k = min(int(k), n)
+    weights = np.array([math.comb(n - j, k - 1) for j in range(1, n + 1)], dtype=float) / math.comb(n, k)
+    return float(weights @ regrets)
+
+
+def mean_rank_order(performance: pd.DataFrame, higher_is_better: bool,
+                    candidates: Sequence[int] | None = None) -> list[int]:
+    """Configuration ids by mean rank over datasets (best first; a NaN cell ranks last).
+
+    Ranks are computed among ``candidates`` (all columns by default); ties by id.
+    """
+    frame = performance if candidates is None else performance[list(candidates)]
+    ranks = frame.rank(axis=1, ascending=not higher_is_better, method="average", na_option="bottom")
+    mean = ranks.mean(axis=0)
+    return [int(c) for c in sorted(mean.index, key=lambda c: (mean[c], c))]
+
+
+def make_folds(datasets: Sequence[str], folds: str | int | Mapping[str, int] = "loo", seed: int = 0) -> dict[str, int]:
+    """Dataset -> fold: ``"loo"`` (one fold per dataset), K (a seeded random K-fold split) or a
+    given mapping (e.g. the ``cv.arff`` folds of an ASlib scenario; datasets it lacks get their
+    own folds)."""
+    datasets = list(datasets)
+    if isinstance(folds, str):
+        if folds != "loo":
+            raise ConfigError(f"folds must be 'loo', an int >= 2 or a mapping dataset -> fold, got {folds!r}")
+        return {d: i for i, d in enumerate(datasets)}
+    if isinstance(folds, Mapping):
+        out = {d: int(folds[d]) for d in datasets if d in folds}
+        start = max(out.values(), default=0) + 1
+        out.update({d: start + i for i, d in enumerate(d for d in datasets if d not in out)})
+        return out
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise ConfigError(f"folds must be 'loo', an int >= 2 or a mapping dataset -> fold, got {folds!r}")
+    order = np.random.default_rng(seed).permutation(len(datasets))
+    return {datasets[j]: int(pos % int(folds)) for pos, j in enumerate(order)}
+
+
+@dataclass
+class WarmStartEvaluation:
+    """Per-dataset regrets of every method and baseline, with summaries and paired tests.
+
+    Attributes:
+        regrets: long frame: ``dataset``, ``method``, ``k``, ``regret``.
+        selections: long frame of the k = 1 choice: ``dataset``, ``method``, ``configuration_id``.
+        ks: the k values evaluated.
+        settings: folds, seed, matrix shape and direction.
+    """
+
+    regrets: pd.DataFrame
+    selections: pd.DataFrame
+    ks: list[int]
+    settings: dict[str, Any] = field(default_factory=dict)
+    performance: pd.DataFrame | None = None
+
+    @property
+    def methods(self) -> list[str]:
+        """Warm starters evaluated (baselines excluded), in the order given."""
+        return [m for m in dict.fromkeys(self.regrets["method"]) if m not in BASELINES]
+
+    def summary(self) -> pd.DataFrame:
+        """Mean regret with its 95% CI (Student t over datasets) per method and k."""
+        from scipy import stats
+
+        rows = []
+        for (method, k), group in self.regrets.groupby(["method", "k"], sort=False):
+            values = group["regret"].to_numpy(dtype=float)
+            n = len(values)
+            half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+            rows.append({"method": method, "k": int(k), "n": n, "mean": float(values.mean()), "ci95": half,
+                         "median": float(np.median(values))})
+        return pd.DataFrame(rows)
+
+    def compare(self, method: str, against: str, k: int) -> dict[str, Any]:
+        """Paired two-sided Wilcoxon signed-rank test of ``method`` vs ``against`` at ``k``.
+
+        Returns the mean difference (method - against; negative: method better), the p-value
+        (1.0 when every difference is zero), and wins/ties/losses over datasets.
+        """
+        from scipy import stats
+
+        table = self.regrets[self.regrets["k"] == k].pivot(index="dataset", columns="method", values="regret")
+        if method not in table or against not in table:
+            raise ConfigError(f"cannot compare {method!r} with {against!r} at k={k}; have {sorted(table.columns)}")
+        pair = table[[method, against]].dropna()
+        diff = (pair[method] - pair[against]).to_numpy()
+        nonzero = diff[np.abs(diff) > 1e-12]
+        p = 1.0 if nonzero.size == 0 else float(stats.wilcoxon(nonzero).pvalue)
+        return {"method": method, "against": against, "k": int(k), "n": int(len(diff)),
+                "mean_diff": float(diff.mean()) if len(diff) else float("nan"), "p_value": p,
+                "wins": int((diff < -1e-12).sum()), "ties": int((np.abs(diff) <= 1e-12).sum()),
+                "losses": int((diff > 1e-12).sum())}
+
+    def comparisons(self) -> pd.DataFrame:
+        """Every method against every baseline (and against the first method) at every k."""
+        present = set(self.regrets["method"])
+        rows = []
+        for k in self.ks:
+            for i, method in enumerate(self.methods):
+                others = [b for b in BASELINES if b in present] + self.methods[:i]
+                rows += [self.compare(method, other, k) for other in others]
+        return pd.DataFrame(rows)
+
+    def gap_closed(self) -> pd.DataFrame:
+        """Fraction of the SBS-VBS gap closed by each method's k = 1 choice (see module doc)."""
+        perf, higher = self.performance, self.settings["higher_is_better"]
+        if perf is None or self.selections.empty:
+            return pd.DataFrame(columns=["method", "gap_closed", "mean_score", "sbs", "vbs"])
+        cost = -perf if higher else perf
+        cost = cost.apply(lambda row: row.fillna(row.max()), axis=1)
+        vbs = cost.min(axis=1)
+        sbs_pick = self.selections[self.selections["method"] == "single-best"].set_index("dataset")["configuration_id"]
+        sbs = pd.Series({d: cost.at[d, c] for d, c in sbs_pick.items()})
+        rows = []
+        for method, group in self.selections.groupby("method", sort=False):
+            chosen = pd.Series({d: cost.at[d, c] for d, c in zip(group["dataset"], group["configuration_id"], strict=True)})
+            idx = chosen.index
+            gap = float(sbs[idx].mean() - vbs[idx].mean())
+            closed = float((sbs[idx].mean() - chosen.mean()) / gap) if gap > 0 else float("nan")
+            sign = -1.0 if higher else 1.0
+            rows.append({"method": method, "gap_closed": closed, "mean_score": sign * float(chosen.mean()),
+                         "sbs": sign * float(sbs[idx].mean()), "vbs": sign * float(vbs[idx].mean())})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary, comparisons, gap closed and settings as plain values (``--json``)."""
+        return {"settings": self.settings, "summary": self.summary().to_dict("records"),
+                "comparisons": self.comparisons().to_dict("records"),
+                "gap_closed": self.gap_closed().to_dict("records")}
+
+
+def evaluate_warm_starting(
+    meta_features: pd.DataFrame,
+    performance: pd.DataFrame,
+    methods: Mapping[str, Callable[[], BaseWarmStarter]],
+    *,
+    ks: Sequence[int] = DEFAULT_KS,
+    folds: str | int | Mapping[str, int] = "loo",
+    defaults: Sequence[int] = (),
+    higher_is_better: bool | None = None,
+    seed: int = 0,
+    method_folds: Mapping[str, str | int | Mapping[str, int]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> WarmStartEvaluation:
+    """Evaluate warm starters and the baselines on held-out datasets.
+
+    Args:
+        meta_features: dataset × meta-feature frame.
+        performance: dataset × configuration-id frame (NaN: failed / not run).
+        methods: name -> a function returning a fresh, unfitted warm starter (refitted per fold).
+        ks: numbers of recommended configurations; values not below the number of configurations
+            are dropped.
+        folds: ``"loo"`` (default), K, or a mapping dataset -> fold (see :func:`make_folds`).
+        defaults: configuration ids of the default configurations (empty: no ``default`` row).
+        higher_is_better: direction (default: ``performance.attrs``, else True).
+        seed: for a random K-fold split.
+        method_folds: a fold scheme of its own for some methods (e.g. ``{"siamese": 10}``: ten
+            networks, each trained without its tenth of the datasets, instead of one per
+            dataset); the others and the baselines use ``folds``. Every dataset still gets one
+            held-out recommendation per method, so the paired tests stay paired.
+        progress: called with a line of text after every fold.
+
+    Returns:
+        The per-dataset regrets, with summary, comparisons and gap-closed views.
+    """
+    meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
+    if len(performance) < 2:
+        raise DataError(f"leave-one-dataset-out needs at least 2 datasets, got {len(performance)}")
+    n_configs = performance.shape[1]
+    ks = sorted({int(k) for k in ks if 1 <= int(k) < n_configs})  # k >= all configurations is trivially 0
+    if not ks:
+        raise ConfigError(f"no k in the requested ks is in [1, {n_configs - 1}] (below the number of configurations)")
+    defaults = [int(d) for d in defaults if int(d) in performance.columns]
+    fold_of = make_folds(list(performance.index), folds, seed)
+    own_folds = dict(method_folds or {})
+    unknown = sorted(set(own_folds) - set(methods))
+    if unknown:
+        raise ConfigError(f"method_folds names methods {unknown} that are not evaluated; methods: {sorted(methods)}")
+    kmax = max(ks)
+    # every method and baseline: dataset -> its recommended configurations, fitted without it
+    chosen: dict[str, dict[str, list[int]]] = {}
+    for number, (test, train) in enumerate(_splits(performance.index, fold_of)):
+        for name, ids in _baseline_choices(performance.loc[train], higher, kmax, defaults).items():
+            chosen.setdefault(name, {}).update(dict.fromkeys(test, ids))
+        for name, factory in methods.items():
+            if name not in own_folds:
+                chosen.setdefault(name, {}).update(
+                    _recommend(factory, meta_features, performance, train, test, higher, kmax))
+        if progress is not None:
+            progress(f"fold {number + 1}/{len(set(fold_of.values()))}: {len(test)} held out, {len(train)} train")
+    for name, scheme in own_folds.items():
+        own = make_folds(list(performance.index), scheme, seed)
+        for number, (test, train) in enumerate(_splits(performance.index, own)):
+            chosen.setdefault(name, {}).update(
+                _recommend(methods[name], meta_features, performance, train, test, higher, kmax))
+            if progress is not None:
+                progress(f"{name} fold {number + 1}/{len(set(own.values()))}: {len(test)} held out, {len(train)} train")
+    order = [*(b for b in BASELINES if b in chosen), *methods]
+    regrets: list[dict[str, Any]] = []
+    selections: list[dict[str, Any]] = []
+    for dataset in performance.index:
+        scores = performance.loc[dataset]
+        regrets += [{"dataset": dataset, "method": "random", "k": k, "regret": random_expected_regret(scores, k, higher)}
+                    for k in ks]
+        for name in order:
+            ids = chosen[name][dataset]
+            regrets += [{"dataset": dataset, "method": name, "k": k,
+                         "regret": normalised_regret(scores, ids[:k], higher)} for k in ks]
+            selections.append({"dataset": dataset, "method": name, "configuration_id": ids[0]})
+    settings = {"folds": folds if not isinstance(folds, Mapping) else "given", "n_folds": len(set(fold_of.values())),
+                "method_folds": {m: f if not isinstance(f, Mapping) else "given" for m, f in own_folds.items()},
+                "n_datasets": int(len(performance)), "n_configurations": int(n_configs),
+                "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
+                "defaults": defaults, "metric": performance.attrs.get("metric")}
+    return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
+                               settings=settings, performance=performance)
+
+
+def _splits(datasets: Iterable[str], fold_of: Mapping[str, int]) -> Iterator[tuple[list[str], list[str]]]:
+    """``(test, train)`` dataset names of every fold, in fold order."""
+    names = list(datasets)
+    for fold in sorted(set(fold_of.values())):
+        test = [d for d in names if fold_of[d] == fold]
+        train = [d for d in names if fold_of[d] != fold]
+        if not train:
+            raise DataError("a fold holds every dataset; use more folds")
+        yield test, train
+
+
+def _recommend(factory: Callable[[], BaseWarmStarter], meta_features: pd.DataFrame, performance: pd.DataFrame,
+               train: list[str], test: list[str], higher: bool, kmax: int) -> dict[str, list[int]]:
+    """Fit a fresh warm starter on ``train``; its top ``kmax`` for every dataset of ``test``."""
+    model = factory().fit(meta_features.loc[train], performance.loc[train], higher_is_better=higher)
+    return {d: [r.configuration_id for r in model.recommend(meta_features.loc[d], n_configs=kmax)] for d in test}
+
+
+def _baseline_choices(train: pd.DataFrame, higher: bool, kmax: int,
+                      defaults: Sequence[int]) -> dict[str, list[int]]:
+    """Configurations the baselines pick from the training datasets (the same for every test
+    dataset of the fold); ``default`` is one configuration, whatever k."""
+    chosen = {"single-best": mean_rank_order(train, higher)[:kmax]}
+    if defaults:
+        chosen["default"] = mean_rank_order(train, higher, defaults)[:1]
+    return chosen
+
+
+def evaluate_knowledge_base(
+    kb: Any,
+    space: str | int,
+    *,
+    methods: Sequence[str] = ("knn", "siamese"),
+    metric: str | None = None,
+    ks: Sequence[int] = DEFAULT_KS,
+    folds: str | int | Mapping[str, int] = "auto",
+    n_neighbors: int = 5,
+    knn_params: Mapping[str, Any] | None = None,
+    siamese_params: Mapping[str, Any] | None = None,
+    siamese_folds: str | int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> WarmStartEvaluation:
+    """:func:`evaluate_warm_starting` on a knowledge base's space (``metakb evaluate warmstart``).
+
+    Args:
+        kb: an open knowledge base.
+        space: the search space (or ASlib scenario) whose performance matrix is evaluated.
+        methods: warm starters by name (``knn``, ``siamese``); ``knn-l2``, ``knn-cosine`` select
+            another distance.
+        metric: default: the scenario's measure for ASlib, else ``balanced_accuracy``.
+        folds: ``auto`` (an ASlib scenario's own cv folds, else leave-one-dataset-out), ``loo``,
+            K, or a mapping dataset -> fold.
+        n_neighbors: neighbours of every warm starter.
+        knn_params, siamese_params: further constructor parameters.
+        siamese_folds: a fold scheme of the Siamese network's own (``loo`` or K; default: the
+            same as ``folds``), to train K networks instead of one per held-out dataset.
+        seed: seeds the Siamese networks and a random K-fold split.
+    """
+    from metakb.warmstart._knn import METRICS, KNNWarmStarter
+    from metakb.warmstart._siamese import SiameseWarmStarter
+    from metakb.warmstart._store import (
+        default_configurations,
+        default_metric,
+        knowledge_base_frames,
+        scenario_settings,
+    )
+
+    metric = default_metric(kb, space, metric)
+    meta_features, performance = knowledge_base_frames(kb, space, metric)
+    settings = scenario_settings(kb, space)
+    if isinstance(folds, str) and folds in ("auto", "aslib"):
+        if settings and settings.get("folds"):
+            instance_of = kb.datasets(source="aslib").set_index("name")["source_id"]
+            folds = {d: settings["folds"][instance_of[d]] for d in performance.index
+                     if instance_of.get(d) in settings["folds"]}
+        elif folds == "aslib":
+            raise ConfigError(f"space {space!r} is not an imported ASlib scenario with cv folds")
+        else:
+            folds = "loo"
+    factories: dict[str, Callable[[], BaseWarmStarter]] = {}
+    for name in methods:
+        base, _, variant = name.partition("-")
+        if base == "knn" and (not variant or variant in METRICS):
+            factories[name] = functools.partial(
+                KNNWarmStarter, **{"n_neighbors": n_neighbors, "metric": variant or "l1", **(knn_params or {})})
+        elif name == "siamese":
+            factories[name] = functools.partial(
+                SiameseWarmStarter, **{"n_neighbors": n_neighbors, "seed": seed, **(siamese_params or {})})
+        else:
+            raise ConfigError(f"warm-start method must be knn, knn-l2, knn-cosine or siamese, got {name!r}")
+    method_folds = {"siamese": siamese_folds} if siamese_folds is not None and "siamese" in factories else None
+    evaluation = evaluate_warm_starting(meta_features, performance, factories, ks=ks, folds=folds,
+                                        defaults=default_configurations(kb, space), seed=seed,
+                                        method_folds=method_folds, progress=progress)
+    evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
+                               aslib=bool(settings), par=performance.attrs.get("par"),
+                               n_meta_features=int(meta_features.shape[1]))
+    return evaluation

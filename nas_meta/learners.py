@@ -1,0 +1,502 @@
+"""The few-shot learners: Reptile, first-order MAML, MetaNAS and Prototypical Networks.
+
+All four follow the scikit-learn contract: ``__init__`` stores the settings, ``fit`` meta-trains
+and returns ``self``, learned state ends in ``_`` (``model_``, ``history_``). Gradient-based
+learners adapt a whole meta-batch of tasks at once with ``torch.func.vmap``.
+
+References:
+    Nichol, Achiam, Schulman. On First-Order Meta-Learning Algorithms. 2018 (Reptile).
+    Finn, Abbeel, Levine. Model-Agnostic Meta-Learning. ICML 2017 (first-order MAML).
+    Elsken, Staffler, Metzen, Hutter. Meta-Learning of Neural Architectures for Few-Shot
+    Learning. CVPR 2020 (MetaNAS).
+    Snell, Swersky, Zemel. Prototypical Networks for Few-shot Learning. NeurIPS 2017.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import grad, vmap
+
+from nas_meta._errors import ConfigError
+from nas_meta._functional import AdaptConfig, accuracy, adapt, task_loss
+from nas_meta._progress import progress
+from nas_meta.backbones import Conv4
+from nas_meta.episodes import Episodes, EpisodeSampler
+from nas_meta.genotypes import discretise, parameter_free_share
+from nas_meta.supernet import SearchNetwork
+
+__all__ = ["FewShotLearner", "Reptile", "FOMAML", "MetaNAS", "ProtoNet", "METHODS", "load_learner",
+           "mean_ci95"]
+
+
+def mean_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of its normal 95% confidence interval."""
+    values = np.asarray(values, dtype=float)
+    half = 1.96 * values.std(ddof=1) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return float(values.mean()), float(half)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class FewShotLearner:
+    """Base of the learners: settings, the fit loop with a time budget, evaluation, saving.
+
+    Subclasses implement ``_build_model``, ``_meta_step`` and ``_eval_batch``; their
+    ``__init__`` keyword arguments are the settings saved in a checkpoint's ``config.json``.
+    """
+
+    method: ClassVar[str] = ""
+
+    def __init__(self, *, device: str = "cpu", seed: int = 0) -> None:
+        self.device = device
+        self.seed = seed
+
+    # ------------------------------------------------------------------ settings
+    def get_params(self) -> dict[str, Any]:
+        """The constructor settings (as scikit-learn's ``get_params``)."""
+        names = [p for c in type(self).__mro__ if c is not object
+                 for p in inspect.signature(c.__init__).parameters if p not in ("self", "args", "kwargs")]
+        return {n: getattr(self, n) for n in dict.fromkeys(names)}
+
+    def _check(self, name: str, value: float, low: float, high: float = math.inf) -> None:
+        if not low <= value <= high:
+            raise ConfigError(f"{name} of {type(self).__name__} must be in [{low}, {high}]; got {value}")
+
+    # ------------------------------------------------------------------ to implement
+    def _build_model(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+        raise NotImplementedError
+
+    def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ training
+    def _ensure_model(self) -> None:
+        if not hasattr(self, "model_"):
+            self.device_ = torch.device(self.device)
+            self.model_ = self._build_model().to(self.device_)
+            self.history_: list[dict[str, float]] = []
+            self.train_seconds_ = 0.0
+            self.steps_done_ = 0
+
+    def fit(self, sampler: EpisodeSampler, steps: int, *, meta_batch: int = 1, time_budget: float | None = None,
+            show_progress: bool = True) -> FewShotLearner:
+        """Meta-train for ``steps`` meta-steps, or until ``time_budget`` seconds have passed.
+
+        Schedules (step sizes, temperature, the architecture's search window) follow the share
+        of the run that is done: ``max(step / steps, elapsed / time_budget)``, so a run cut by
+        its budget still completes them; a warning then says how many steps were done.
+
+        Args:
+            sampler: meta-train episodes (its ways and shots are the training task's).
+            steps: meta-steps (each one a meta-batch of tasks).
+            meta_batch: tasks per meta-step.
+            time_budget: wall-clock seconds of meta-training at most.
+            show_progress: draw a progress bar.
+        """
+        self._check("steps", steps, 1)
+        self._check("meta_batch", meta_batch, 1)
+        if time_budget is not None and not time_budget > 0:
+            raise ConfigError(f"time_budget of {type(self).__name__}.fit must be > 0 seconds or None; got {time_budget}")
+        self._ensure_model()
+        _sync(self.device_)
+        start = time.perf_counter()
+        bar = progress(range(steps), desc=f"{self.method} meta-train", enabled=show_progress)
+        for step in bar:
+            elapsed = time.perf_counter() - start
+            frac = step / steps if time_budget is None else max(step / steps, elapsed / time_budget)
+            if frac >= 1.0:
+                warnings.warn(f"{self.method}: time budget of {time_budget:.0f} s reached after {step} of {steps} meta-steps",
+                              RuntimeWarning, stacklevel=2)
+                break
+            loss = self._meta_step(sampler.sample(meta_batch), frac)
+            self.steps_done_ += 1
+            if step % 50 == 0 or step == steps - 1:
+                self.history_.append({"step": float(step), "loss": float(loss), "seconds": elapsed})
+                bar.set_postfix(loss=f"{loss:.3f}")
+        _sync(self.device_)
+        self.train_seconds_ += time.perf_counter() - start
+        return self
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, sampler: EpisodeSampler, episodes: int = 600, *, batch: int = 50,
+                 time_budget: float | None = None, show_progress: bool = True) -> dict[str, Any]:
+        """Mean query accuracy over ``episodes`` test episodes, with its 95% CI.
+
+        Returns:
+            ``accuracy``, ``ci95``, ``episodes``, ``ways``, ``shots``, ``eval_seconds`` and any
+            per-method statistics; ``episodes`` is the number done, fewer than asked when
+            ``time_budget`` (seconds) ended the evaluation early (for MetaNAS the supernet's accuracy before discretisation and
+            the share of parameter-free operations in the task-adapted cells).
+        """
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"{type(self).__name__} must be fitted (or loaded) before evaluate")
+        self._check("episodes", episodes, 2)
+        _sync(self.device_)
+        start = time.perf_counter()
+        stats: dict[str, list[np.ndarray]] = {}
+        done = 0
+        bar = progress(total=episodes, desc=f"{self.method} eval {sampler.ways}w{sampler.shots}s", enabled=show_progress)
+        while done < episodes and (time_budget is None or done == 0 or time.perf_counter() - start < time_budget):
+            n = min(batch, episodes - done)
+            for key, value in self._eval_batch(sampler.sample(n)).items():
+                stats.setdefault(key, []).append(value.detach().float().cpu().numpy())
+            done += n
+            bar.update(n)
+        bar.close()
+        _sync(self.device_)
+        acc, ci = mean_ci95(np.concatenate(stats.pop("accuracy")))
+        result: dict[str, Any] = {"method": self.method, "ways": sampler.ways, "shots": sampler.shots,
+                                  "episodes": done, "accuracy": acc, "ci95": ci,
+                                  "eval_seconds": time.perf_counter() - start}
+        for key, chunks in stats.items():
+            result[key], result[key + "_ci95"] = mean_ci95(np.concatenate(chunks))
+        return result
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: str | Path) -> Path:
+        """Write ``checkpoint.pt`` (the state dict: tensors only) and ``config.json``."""
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"{type(self).__name__} must be fitted before save")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save({k: v.detach().cpu() for k, v in self.model_.state_dict().items()}, folder / "checkpoint.pt")
+        config = {"method": self.method, "params": self.get_params(), "steps_done": self.steps_done_,
+                  "train_seconds": self.train_seconds_, "history": self.history_}
+        (folder / "config.json").write_text(json.dumps(config, indent=2))
+        return folder / "checkpoint.pt"
+
+
+def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewShotLearner:
+    """A learner from ``checkpoint.pt`` (or its folder) and the ``config.json`` beside it.
+
+    Raises:
+        ConfigError: the files are missing or name an unknown method.
+    """
+    path = Path(checkpoint)
+    folder = path if path.is_dir() else path.parent
+    ckpt = folder / "checkpoint.pt" if path.is_dir() else path
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"checkpoint must be a folder with checkpoint.pt and config.json; got {checkpoint} ({exc})") from exc
+    cls = METHODS.get(config.get("method", ""))
+    if cls is None:
+        raise ConfigError(f"checkpoint method must be one of {sorted(METHODS)}; got {config.get('method')!r}")
+    params = dict(config["params"])
+    if device is not None:
+        params["device"] = device
+    learner = cls(**params)
+    learner._ensure_model()
+    learner.model_.load_state_dict(state)
+    learner.steps_done_ = int(config.get("steps_done", 0))
+    learner.train_seconds_ = float(config.get("train_seconds", 0.0))
+    learner.history_ = list(config.get("history", []))
+    return learner
+
+
+class _GradientLearner(FewShotLearner):
+    """Shared parts of the learners that adapt by gradient steps (Reptile, FO-MAML, MetaNAS)."""
+
+    def __init__(self, *, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
+                 meta_lr: float = 1.0, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(device=device, seed=seed)
+        self.inner_steps = inner_steps
+        self.inner_lr = inner_lr
+        self.eval_steps = eval_steps
+        self.meta_lr = meta_lr
+
+    def _params(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach() for k, v in self.model_.named_parameters()}
+
+    def _temperature(self) -> float:
+        return 1.0
+
+    def _adapt_cfg(self, steps: int) -> AdaptConfig:
+        return AdaptConfig(steps=steps, lr=self.inner_lr)
+
+    def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
+        cfg, model, ways, t = self._adapt_cfg(self.eval_steps), self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+
+        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+            p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
+            return accuracy(model, p, h, qx, qy)
+
+        acc = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), episodes.support_x, episodes.support_y,
+                                                     episodes.query_x, episodes.query_y)
+        return {"accuracy": acc}
+
+    def _reptile_update(self, episodes: Episodes, cfg: AdaptConfig, eps: float, frozen: tuple[str, ...] = (),
+                        eps_arch: float | None = None) -> float:
+        """Adapt on support and query together, then move towards the mean adapted weights."""
+        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+        x = torch.cat([episodes.support_x, episodes.query_x], 1)
+        y = torch.cat([episodes.support_y, episodes.query_y], 1)
+
+        def one(params, x, y):  # type: ignore[no-untyped-def]
+            p, h = adapt(model, params, x, y, ways, cfg, temperature=t)
+            return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t)
+
+        adapted, loss = vmap(one, in_dims=(None, 0, 0))(self._params(), x, y)
+        with torch.no_grad():
+            for name, p in self.model_.named_parameters():
+                if not (frozen and name.startswith(frozen)):
+                    step = eps_arch if eps_arch is not None and name.startswith("alpha") else eps
+                    p.add_(adapted[name].mean(0) - p, alpha=step)
+        return float(loss.mean())
+
+    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig) -> tuple[dict[str, torch.Tensor], float]:
+        """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks."""
+        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+        qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
+
+        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+            p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
+            g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
+            return g, task_loss(model, p, h, qx, qy, qcfg, t)
+
+        g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), episodes.support_x, episodes.support_y,
+                                                         episodes.query_x, episodes.query_y)
+        return {k: v.mean(0) for k, v in g.items()}, float(loss.mean())
+
+
+class Reptile(_GradientLearner):
+    """Reptile with a fixed 4-layer conv net; the meta step size decays linearly to zero.
+
+    Args:
+        channels: filters of the conv net.
+        inner_steps: SGD steps per training task (on its support and query images together).
+        inner_lr: SGD step size, in training and at test.
+        eval_steps: SGD steps on the support set at test time.
+        meta_lr: initial Reptile step size (interpolation towards the adapted weights).
+        device: torch device.
+        seed: seed of the initial weights.
+    """
+
+    method = "reptile"
+
+    def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
+                 meta_lr: float = 1.0, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
+                         device=device, seed=seed)
+        self.channels = channels
+
+    def _build_model(self) -> nn.Module:
+        return Conv4(self.channels, seed=self.seed)
+
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+        return self._reptile_update(episodes, self._adapt_cfg(self.inner_steps), self.meta_lr * (1.0 - progress_frac))
+
+
+class FOMAML(_GradientLearner):
+    """First-order MAML with the fixed 4-layer conv net and Adam as the outer optimiser.
+
+    Args:
+        channels: filters of the conv net.
+        inner_steps: SGD steps on the support set per training task.
+        inner_lr: SGD step size, in training and at test.
+        eval_steps: SGD steps at test time.
+        meta_lr: Adam step size of the meta-update.
+        device: torch device.
+        seed: seed of the initial weights.
+    """
+
+    method = "fomaml"
+
+    def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
+                 meta_lr: float = 1e-3, device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
+                         device=device, seed=seed)
+        self.channels = channels
+
+    def _build_model(self) -> nn.Module:
+        return Conv4(self.channels, seed=self.seed)
+
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+        if not hasattr(self, "optimizer_"):
+            self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.meta_lr)
+        grads, loss = self._fomaml_grads(episodes, self._adapt_cfg(self.inner_steps))
+        for name, p in self.model_.named_parameters():
+            p.grad = grads[name]
+        self.optimizer_.step()
+        return loss
+
+
+class MetaNAS(_GradientLearner):
+    """MetaNAS: meta-learn the supernet's weights and architecture together.
+
+    Each task adapts both the weights and the architecture weights (``alpha``) by SGD; the
+    meta-update is Reptile's interpolation (or first-order MAML's Adam step) for both. At test
+    time a task adapts both, the cells are discretised (argmax operation, top-2 edges per
+    node), and the discrete network is fine-tuned on the support set before it answers.
+
+    Guard-rails against the collapse into parameter-free cells: the architecture stays fixed
+    for the first ``arch_warmup`` share of meta-training (the weights learn first, as in DARTS),
+    it stops changing after ``arch_stop`` (early stopping), a penalty ``arch_reg`` on the
+    softmax mass of skip connections and pools enters every task loss, and the share of
+    parameter-free operations is reported for every found cell.
+
+    Args:
+        channels, layers, nodes: the supernet (see :class:`SearchNetwork`).
+        meta_algorithm: ``"reptile"`` or ``"fomaml"``.
+        inner_steps, inner_lr: task adaptation of the weights (training).
+        inner_lr_arch: task adaptation step size of the architecture weights.
+        eval_steps: adaptation steps at test time before discretisation.
+        finetune_steps: SGD steps of the discretised network at test time.
+        meta_lr: Reptile's initial step size (decays to 0) or Adam's step size.
+        meta_lr_arch: Reptile step size of the architecture (constant); Adam's for fomaml.
+        arch_reg: weight of the parameter-free penalty.
+        arch_warmup, arch_stop: share of meta-training after which the architecture starts
+            and stops being meta-learned.
+        tau_start, tau_end: softmax temperature, annealed linearly (soft pruning).
+        device, seed: torch device and seed.
+    """
+
+    method = "metanas"
+
+    def __init__(self, *, channels: int = 16, layers: int = 4, nodes: int = 3, meta_algorithm: str = "reptile",
+                 inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
+                 finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
+                 arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
+                 device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
+                         device=device, seed=seed)
+        self.channels, self.layers, self.nodes = channels, layers, nodes
+        self.meta_algorithm = meta_algorithm
+        self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
+        self.arch_reg, self.arch_warmup, self.arch_stop = arch_reg, arch_warmup, arch_stop
+        self.tau_start, self.tau_end = tau_start, tau_end
+        if meta_algorithm not in ("reptile", "fomaml"):
+            raise ConfigError(f"meta_algorithm must be 'reptile' or 'fomaml'; got {meta_algorithm!r}")
+        if not 0.0 <= arch_warmup <= arch_stop <= 1.0:
+            raise ConfigError(f"0 <= arch_warmup <= arch_stop <= 1 needed; got {arch_warmup}, {arch_stop}")
+        if tau_start <= 0 or tau_end <= 0:
+            raise ConfigError(f"temperatures must be > 0; got tau_start={tau_start}, tau_end={tau_end}")
+
+    def _build_model(self) -> nn.Module:
+        return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start, seed=self.seed)
+
+    def _temperature(self) -> float:
+        return float(self.model_.temperature)  # type: ignore[arg-type]
+
+    def _adapt_cfg(self, steps: int, arch: bool = True) -> AdaptConfig:
+        return AdaptConfig(steps=steps, lr=self.inner_lr, lr_arch=self.inner_lr_arch if arch else 0.0,
+                           arch_reg=self.arch_reg)
+
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+        model: SearchNetwork = self.model_  # type: ignore[assignment]
+        model.temperature = self.tau_start + (self.tau_end - self.tau_start) * progress_frac
+        search = self.arch_warmup <= progress_frac < self.arch_stop
+        cfg = self._adapt_cfg(self.inner_steps, arch=search)
+        frozen = () if search else ("alpha",)
+        if self.meta_algorithm == "reptile":
+            return self._reptile_update(episodes, cfg, self.meta_lr * (1.0 - progress_frac), frozen=frozen,
+                                        eps_arch=self.meta_lr_arch)
+        if not hasattr(self, "optimizer_"):
+            arch = [p for n, p in model.named_parameters() if n.startswith("alpha")]
+            weights = [p for n, p in model.named_parameters() if not n.startswith("alpha")]
+            self.optimizer_ = torch.optim.Adam([{"params": weights, "lr": self.meta_lr},
+                                                {"params": arch, "lr": self.meta_lr_arch}])
+        grads, loss = self._fomaml_grads(episodes, cfg)
+        for name, p in model.named_parameters():
+            p.grad = None if frozen and name.startswith(frozen) else grads[name]
+        self.optimizer_.step()
+        return loss
+
+    def genotype(self):  # type: ignore[no-untyped-def]
+        """The meta-learned cells (before any task adaptation)."""
+        return self.model_.genotype()  # type: ignore[operator]
+
+    def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
+        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+        search_cfg = self._adapt_cfg(self.eval_steps)
+        tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True)
+
+        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+            p, h = adapt(model, params, sx, sy, ways, search_cfg, temperature=t)
+            soft = accuracy(model, p, h, qx, qy)
+            p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h, temperature=t)
+            return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
+
+        acc, soft, a_n, a_r = vmap(one, in_dims=(None, 0, 0, 0, 0))(
+            self._params(), episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+        shares = torch.tensor([parameter_free_share(discretise(a_n[i], a_r[i])) for i in range(len(acc))])
+        return {"accuracy": acc, "supernet_accuracy": soft, "parameter_free_share": shares}
+
+
+class ProtoNet(FewShotLearner):
+    """Prototypical Networks on the 4-layer conv net (squared Euclidean distance, Adam).
+
+    Args:
+        channels: filters of the conv net.
+        lr: Adam step size.
+        lr_halve_every: halve the step size every this many episodes (Snell et al.: 2000).
+        device, seed: torch device and seed.
+    """
+
+    method = "protonet"
+
+    def __init__(self, *, channels: int = 64, lr: float = 1e-3, lr_halve_every: int = 2000,
+                 device: str = "cpu", seed: int = 0) -> None:
+        super().__init__(device=device, seed=seed)
+        self.channels, self.lr, self.lr_halve_every = channels, lr, lr_halve_every
+
+    def _build_model(self) -> nn.Module:
+        return Conv4(self.channels, running_stats=True, seed=self.seed)
+
+    @staticmethod
+    def _logits(support: torch.Tensor, sy: torch.Tensor, query: torch.Tensor, ways: int) -> torch.Tensor:
+        protos = torch.zeros(ways, support.shape[-1], device=support.device).index_add_(0, sy, support)
+        protos = protos / torch.bincount(sy, minlength=ways)[:, None]
+        return -torch.cdist(query, protos).pow(2)
+
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+        if not hasattr(self, "optimizer_"):
+            self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
+            self.scheduler_ = torch.optim.lr_scheduler.StepLR(self.optimizer_, self.lr_halve_every, 0.5)
+        self.model_.train()
+        losses = []
+        for i in range(len(episodes)):
+            ep = episodes.episode(i)
+            ways = int(ep.support_y.max()) + 1
+            feats = self.model_(torch.cat([ep.support_x[0], ep.query_x[0]]))
+            n_s = ep.support_x.shape[1]
+            loss = F.cross_entropy(self._logits(feats[:n_s], ep.support_y[0], feats[n_s:], ways), ep.query_y[0])
+            self.optimizer_.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer_.step()
+            self.scheduler_.step()
+            losses.append(loss.item())
+        return float(np.mean(losses))
+
+    @torch.no_grad()
+    def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
+        self.model_.eval()
+        b, n_s = episodes.support_x.shape[:2]
+        ways = int(episodes.support_y.max()) + 1
+        x = torch.cat([episodes.support_x, episodes.query_x], 1)
+        feats = self.model_(x.flatten(0, 1)).view(b, x.shape[1], -1)
+        accs = [(self._logits(feats[i, :n_s], episodes.support_y[i], feats[i, n_s:], ways).argmax(-1)
+                 == episodes.query_y[i]).float().mean() for i in range(b)]
+        return {"accuracy": torch.stack(accs)}
+
+
+METHODS: dict[str, type[FewShotLearner]] = {"reptile": Reptile, "fomaml": FOMAML, "metanas": MetaNAS,
+                                            "protonet": ProtoNet}

@@ -1,0 +1,203 @@
+"""Meta-train and evaluate one few-shot learner: ``python -m nas_meta.train --method ...``.
+
+Needs torch, numpy and PIL only (no metakb store), so it runs on a bare GPU machine; the
+results it writes (``results.json``, ``genotype.json``, ``checkpoint.pt``, ``config.json``)
+are stored in the knowledge base afterwards by ``metakb nas meta-train`` or
+``benchmarks/nas_fewshot.py --store``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas_meta._errors import ConfigError
+from nas_meta.episodes import EpisodeSampler
+from nas_meta.learners import METHODS, FewShotLearner, MetaNAS, load_learner
+from nas_meta.omniglot import TEST_ALPHABETS, load_omniglot, split_by_alphabet
+
+__all__ = ["meta_train", "evaluate_checkpoint", "main", "device_name"]
+
+# Training-task defaults per method: ProtoNet trains on 60-way episodes (Snell et al. 2017).
+TRAIN_WAYS = {"protonet": 60}
+
+
+def device_name(device: str) -> str:
+    """``"NVIDIA H100 80GB HBM3"`` for a CUDA device, else the CPU's architecture."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    return f"cpu ({platform.machine()})"
+
+
+def _samplers(data: str | None, cache: str | None, ways: int, shots: int, queries: int, device: str, seed: int,
+              train: bool) -> EpisodeSampler:
+    train_arr, test_arr = split_by_alphabet(load_omniglot(data, cache))
+    arr = train_arr if train else test_arr
+    return EpisodeSampler(arr.images, ways, shots, queries, device=device, seed=seed)
+
+
+def evaluate_learner(learner: FewShotLearner, settings: Sequence[tuple[int, int]], episodes: int, *,
+                     data: str | None = None, cache: str | None = None, queries: int = 15, seed: int = 1,
+                     batch: int | None = None, time_budget: float | None = None,
+                     show_progress: bool = True) -> list[dict[str, Any]]:
+    """Evaluate on held-out alphabets for every ``(ways, shots)`` of ``settings``.
+
+    ``time_budget`` (seconds) caps each setting's evaluation; the episodes done are reported.
+    """
+    results = []
+    for ways, shots in settings:
+        sampler = _samplers(data, cache, ways, shots, queries, learner.device, seed, train=False)
+        n_img = ways * (shots + queries)
+        size = batch or max(1, min(100, (1000 if isinstance(learner, MetaNAS) else 4000) // n_img))
+        res = learner.evaluate(sampler, episodes, batch=size, time_budget=time_budget, show_progress=show_progress)
+        res.update({"queries": queries, "test_alphabets": list(TEST_ALPHABETS), "eval_seed": seed})
+        results.append(res)
+    return results
+
+
+def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Path, device: str = "cpu",
+               meta_batch: int | None = None, train_ways: int | None = None, train_shots: int | None = None,
+               train_queries: int = 5, time_budget: float | None = None, eval_episodes: int = 600,
+               eval_settings: Sequence[tuple[int, int]] | None = None, data: str | None = None,
+               cache: str | None = None, seed: int = 0, params: dict[str, Any] | None = None,
+               eval_budget: float | None = None, show_progress: bool = True) -> dict[str, Any]:
+    """Meta-train ``method`` on the meta-train alphabets, evaluate, write everything to ``out``.
+
+    Returns:
+        The summary also written to ``out/results.json``: settings, training seconds, device,
+        evaluations (accuracy and 95% CI per setting), and for MetaNAS the found genotype and
+        its share of parameter-free operations.
+
+    Raises:
+        ConfigError: unknown method or settings out of range.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {sorted(METHODS)}; got {method!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_ways = train_ways or TRAIN_WAYS.get(method, ways)
+    train_shots = train_shots or shots
+    meta_batch = meta_batch or (1 if method == "protonet" else 8)
+    learner = METHODS[method](device=device, seed=seed, **(params or {}))
+    sampler = _samplers(data, cache, train_ways, train_shots, train_queries, device, seed, train=True)
+    learner.fit(sampler, steps, meta_batch=meta_batch, time_budget=time_budget, show_progress=show_progress)
+    learner.save(out)
+    summary: dict[str, Any] = {
+        "method": method, "ways": ways, "shots": shots, "steps": steps, "steps_done": learner.steps_done_,
+        "meta_batch": meta_batch, "train_ways": train_ways, "train_shots": train_shots,
+        "train_queries": train_queries, "time_budget": time_budget, "seed": seed,
+        "params": learner.get_params(), "train_seconds": learner.train_seconds_,
+        "device": device_name(device), "torch": torch.__version__, "command": " ".join(sys.argv),
+    }
+    if isinstance(learner, MetaNAS):
+        summary.update(_genotype_outputs(learner, out))
+    settings = list(eval_settings) if eval_settings else [(ways, shots)]
+    summary["evaluations"] = evaluate_learner(learner, settings, eval_episodes, data=data, cache=cache,
+                                              time_budget=eval_budget, show_progress=show_progress) if eval_episodes else []
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _genotype_outputs(learner: MetaNAS, out: Path) -> dict[str, Any]:
+    from nas_meta.genotypes import parameter_free_share
+
+    genotype = learner.genotype()
+    (out / "genotype.json").write_text(genotype.to_json())
+    info: dict[str, Any] = {"genotype": genotype.to_dict(), "parameter_free_share": parameter_free_share(genotype)}
+    try:
+        from nas_meta.plot import plot_genotype
+    except ImportError as exc:  # matplotlib missing on a bare GPU machine: plot later from genotype.json
+        info["plot_error"] = str(exc)
+    else:
+        info["plots"] = [str(p) for p in plot_genotype(genotype, out / "cell")]
+    return info
+
+
+def evaluate_checkpoint(checkpoint: str | Path, *, settings: Sequence[tuple[int, int]], episodes: int = 600,
+                        device: str | None = None, data: str | None = None, cache: str | None = None,
+                        seed: int = 1, show_progress: bool = True) -> dict[str, Any]:
+    """Load a checkpoint folder and evaluate it on the held-out alphabets."""
+    learner = load_learner(checkpoint, device=device)
+    start = time.perf_counter()
+    evals = evaluate_learner(learner, settings, episodes, data=data, cache=cache, seed=seed,
+                             show_progress=show_progress)
+    return {"method": learner.method, "checkpoint": str(checkpoint), "device": device_name(learner.device),
+            "evaluations": evals, "seconds": time.perf_counter() - start}
+
+
+def _settings(text: str) -> list[tuple[int, int]]:
+    """``"5x1,20x1"`` -> ``[(5, 1), (20, 1)]``."""
+    try:
+        return [(int(w), int(s)) for w, s in (item.lower().split("x") for item in text.split(",") if item)]
+    except ValueError as exc:
+        raise ConfigError(f"--eval must look like '5x1,20x1' (ways x shots); got {text!r}") from exc
+
+
+def _overrides(items: Sequence[str]) -> dict[str, Any]:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set must be KEY=VALUE; got {item!r}")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nas_meta.train", description=__doc__.splitlines()[0])
+    p.add_argument("--method", required=True, choices=sorted(METHODS))
+    p.add_argument("--ways", type=int, default=5)
+    p.add_argument("--shots", type=int, default=1)
+    p.add_argument("--steps", type=int, required=True, help="meta-steps")
+    p.add_argument("--meta-batch", type=int, default=None, help="tasks per meta-step (8; ProtoNet 1)")
+    p.add_argument("--train-ways", type=int, default=None, help="ways of training tasks (default --ways; ProtoNet 60)")
+    p.add_argument("--train-shots", type=int, default=None)
+    p.add_argument("--train-queries", type=int, default=5)
+    p.add_argument("--time-budget", type=float, default=None, help="seconds of meta-training at most")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--out", required=True)
+    p.add_argument("--eval", default=None, help="evaluation settings, e.g. 5x1,20x1 (default: --ways x --shots)")
+    p.add_argument("--episodes", type=int, default=600, help="evaluation episodes per setting")
+    p.add_argument("--eval-budget", type=float, default=None, help="seconds of evaluation per setting at most")
+    p.add_argument("--data", default=os.environ.get("METAKB_SHARED_DATA", None), help="folder with the Omniglot zips")
+    p.add_argument("--cache", default=None, help="the preprocessed .npz (built from --data when missing)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="learner settings (JSON values)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if str(args.device).startswith("cuda"):
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
+    data = str(Path(args.data) / "omniglot") if args.data and (Path(args.data) / "omniglot").is_dir() else args.data
+    summary = meta_train(args.method, ways=args.ways, shots=args.shots, steps=args.steps, out=args.out,
+                         device=args.device, meta_batch=args.meta_batch, train_ways=args.train_ways,
+                         train_shots=args.train_shots, train_queries=args.train_queries,
+                         time_budget=args.time_budget, eval_episodes=args.episodes,
+                         eval_settings=_settings(args.eval) if args.eval else None, data=data,
+                         cache=args.cache, seed=args.seed, params=_overrides(args.set),
+                         eval_budget=args.eval_budget, show_progress=not args.quiet)
+    for ev in summary["evaluations"]:
+        print(f"{summary['method']} {ev['ways']}-way {ev['shots']}-shot: {100 * ev['accuracy']:.2f} "
+              f"+- {100 * ev['ci95']:.2f} % ({ev['episodes']} episodes)")
+    print(f"train seconds {summary['train_seconds']:.1f} on {summary['device']}; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

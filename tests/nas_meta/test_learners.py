@@ -1,0 +1,120 @@
+"""A few meta-steps of every method on toy 3-way 1-shot tasks (CPU, seconds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from nas_meta._errors import ConfigError
+from nas_meta.episodes import EpisodeSampler
+from nas_meta.learners import FOMAML, METHODS, MetaNAS, ProtoNet, Reptile, load_learner, mean_ci95
+
+TINY = {
+    "reptile": {"channels": 8, "inner_steps": 3, "inner_lr": 0.3, "eval_steps": 5},
+    "fomaml": {"channels": 8, "inner_steps": 3, "inner_lr": 0.3, "eval_steps": 5, "meta_lr": 3e-3},
+    "metanas": {"channels": 4, "layers": 2, "nodes": 1, "inner_steps": 2, "inner_lr": 0.3, "eval_steps": 3,
+                "finetune_steps": 2, "arch_warmup": 0.0},
+}
+
+
+def _samplers(images):
+    train = EpisodeSampler(images[:8], ways=3, shots=1, queries=3, seed=0)
+    test = EpisodeSampler(images[8:], ways=3, shots=1, queries=3, seed=1)
+    return train, test
+
+
+@pytest.mark.parametrize("method", ["reptile", "fomaml", pytest.param("metanas", marks=pytest.mark.slow)])
+def test_adaptation_beats_the_unadapted_model(toy_images, method):
+    train, test = _samplers(toy_images)
+    n = 6 if method == "metanas" else 12  # the supernet is slow on a CPU
+    learner = METHODS[method](**TINY[method]).fit(train, steps=2, meta_batch=2, show_progress=False)
+    adapted = learner.evaluate(test, episodes=n, batch=n, show_progress=False)
+    steps = learner.eval_steps
+    learner.eval_steps = 0
+    if isinstance(learner, MetaNAS):
+        learner.finetune_steps = 0
+    unadapted = learner.evaluate(test, episodes=n, batch=n, show_progress=False)
+    learner.eval_steps = steps
+    # A zero head predicts class 0 for everything: exactly 1/3 of the queries.
+    assert unadapted["accuracy"] == pytest.approx(1 / 3)
+    assert adapted["accuracy"] > 0.6
+    assert learner.steps_done_ == 2
+    if method == "metanas":
+        assert 0.0 <= adapted["parameter_free_share"] <= 1.0
+        assert 0.0 <= adapted["supernet_accuracy"] <= 1.0
+        assert learner.genotype().nodes == 1
+
+
+def test_metanas_adapts_weights_and_architecture(toy_images):
+    """The fast version of the test above: one meta-step, a few episodes."""
+    train, test = _samplers(toy_images)
+    learner = MetaNAS(**{**TINY["metanas"], "inner_steps": 1}).fit(train, steps=1, meta_batch=1, show_progress=False)
+    before = learner.model_.alpha_normal.detach().clone()
+    adapted = learner.evaluate(test, episodes=4, batch=4, show_progress=False)
+    learner.eval_steps, learner.finetune_steps = 0, 0
+    unadapted = learner.evaluate(test, episodes=4, batch=4, show_progress=False)
+    assert unadapted["accuracy"] == pytest.approx(1 / 3)
+    assert adapted["accuracy"] > 0.5
+    assert 0.0 <= adapted["parameter_free_share"] <= 1.0
+    assert torch.equal(before, learner.model_.alpha_normal)  # evaluation never changes the meta-model
+
+
+def test_protonet_learns_toy_classes(toy_images):
+    train, test = _samplers(toy_images)
+    learner = ProtoNet(channels=8, lr=3e-3).fit(train, steps=40, show_progress=False)
+    assert learner.evaluate(test, episodes=12, batch=12, show_progress=False)["accuracy"] > 0.6
+
+
+def test_save_and_load_round_trip(toy_images, tmp_path):
+    train, test = _samplers(toy_images)
+    learner = Reptile(channels=4, eval_steps=2).fit(train, steps=1, show_progress=False)
+    learner.save(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["method"] == "reptile"
+    loaded = load_learner(tmp_path / "checkpoint.pt")
+    assert loaded.get_params() == learner.get_params()
+    a = learner.evaluate(EpisodeSampler(toy_images[8:], 3, 1, 3, seed=5), 4, show_progress=False)
+    b = loaded.evaluate(EpisodeSampler(toy_images[8:], 3, 1, 3, seed=5), 4, show_progress=False)
+    assert a["accuracy"] == pytest.approx(b["accuracy"])
+
+
+def test_time_budget_stops_training_with_a_warning(toy_images):
+    train, _ = _samplers(toy_images)
+    with pytest.warns(RuntimeWarning, match="time budget"):
+        learner = FOMAML(channels=4, inner_steps=1).fit(train, steps=1000, time_budget=1e-9, show_progress=False)
+    assert learner.steps_done_ <= 1
+    with pytest.raises(ConfigError):
+        FOMAML(channels=4).fit(train, steps=10, time_budget=0.0)
+
+
+def test_validation_both_sides(toy_images, tmp_path):
+    train, test = _samplers(toy_images)
+    with pytest.raises(ConfigError):
+        MetaNAS(meta_algorithm="adam")
+    with pytest.raises(ConfigError):
+        MetaNAS(arch_warmup=0.9, arch_stop=0.5)
+    with pytest.raises(ConfigError):
+        Reptile().evaluate(test, 10)
+    with pytest.raises(ConfigError):
+        Reptile(channels=4).fit(train, steps=0)
+    with pytest.raises(ConfigError):
+        load_learner(tmp_path)
+    assert MetaNAS(meta_algorithm="fomaml").meta_algorithm == "fomaml"
+
+
+def test_mean_ci95_by_hand():
+    mean, half = mean_ci95([0.0, 1.0, 0.0, 1.0])
+    assert mean == 0.5
+    assert half == pytest.approx(1.96 * (1 / 3) ** 0.5 / 2)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", ["reptile", "metanas"])
+def test_learners_on_cuda(toy_images, method):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA not available")
+    train = EpisodeSampler(toy_images[:8], 3, 1, 3, device="cuda", seed=0)
+    test = EpisodeSampler(toy_images[8:], 3, 1, 3, device="cuda", seed=1)
+    learner = METHODS[method](**TINY[method], device="cuda").fit(train, steps=3, meta_batch=4, show_progress=False)
+    assert learner.evaluate(test, episodes=20, show_progress=False)["accuracy"] > 0.6

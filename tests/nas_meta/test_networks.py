@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nas_meta._errors import ConfigError
+from nas_meta.backbones import Conv4
+from nas_meta.ops import PRIMITIVES, DepthwiseConv2d, make_op
+from nas_meta.supernet import SearchNetwork
+
+
+def test_conv4_feature_size_on_28x28():
+    assert Conv4(8)(torch.rand(3, 1, 28, 28)).shape == (3, 8)
+    with pytest.raises(ConfigError):
+        Conv4(0)
+
+
+def test_supernet_shapes_and_genotype():
+    net = SearchNetwork(channels=4, layers=3, nodes=2, seed=1)
+    out = net(torch.rand(2, 1, 12, 12))
+    assert out.shape == (2, net.out_features) == (2, 2 * 16)
+    assert net.genotype().nodes == 2
+    with pytest.raises(ConfigError):
+        SearchNetwork(channels=4, layers=1)
+
+
+def test_supernet_with_hard_weights_equals_manual_discrete_sum():
+    """One normal cell, one node: with hard weights the node is the sum of its two chosen ops."""
+    net = SearchNetwork(channels=2, layers=2, nodes=1, seed=0)
+    with torch.no_grad():
+        net.alpha_normal.zero_()
+        net.alpha_normal[0, PRIMITIVES.index("max_pool_3x3")] = 5.0
+        net.alpha_normal[1, PRIMITIVES.index("skip_connect")] = 5.0
+    cell = net.cells[0]
+    x = torch.rand(2, 6, 6, 6)
+    s0, s1 = cell.pre0(x), cell.pre1(x)
+    manual = cell.edges[0]._ops[0](s0) + s1  # max_pool (+BN) on input 0, identity on input 1
+    hard_n, _ = net.hard_op_weights()
+    assert torch.allclose(cell(x, x, hard_n), manual, atol=1e-6)
+
+
+def test_dense_depthwise_formula_equals_grouped_conv():
+    conv = DepthwiseConv2d(3, 5, 2, 4, 2)
+    x = torch.rand(2, 3, 9, 9)
+    dense = conv.weight * torch.eye(3)[:, :, None, None]
+    assert torch.allclose(conv(x), F.conv2d(x, dense, None, 2, 4, 2), atol=1e-5)
+
+
+def test_make_op_validates_name():
+    assert make_op("sep_conv_3x3", 4, 1)(torch.rand(1, 4, 6, 6)).shape == (1, 4, 6, 6)
+    with pytest.raises(ConfigError):
+        make_op("conv_7x7", 4, 1)

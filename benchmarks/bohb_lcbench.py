@@ -308,8 +308,8 @@ def worker_main(args: argparse.Namespace) -> None:
             done.add((r["task"], r["seed"], r["budget"]))
     pool = build_pool(bench, cache) if args.method == "bohb_warm" else None
     budget = args.budget * MAX_EPOCH
-    for task in args.task_ids.split(","):
-        for seed in range(args.seeds):
+    for seed in range(args.seeds):  # seed-major: a partial run covers every task
+        for task in args.task_ids.split(","):
             if (task, seed, args.budget) in done:
                 continue
             if args.method == "bohb_warm":
@@ -383,7 +383,7 @@ def budget_to_reach(summary: dict, method: str, target: float) -> float | None:
     """The first fine checkpoint (in full-budget equivalents) where the mean regret <= target."""
     curve = summary["methods"][method]["mean_curve"]
     for c, v in zip(summary["fine"], curve, strict=True):
-        if v <= target:
+        if v <= target + 1e-12:
             return float(c)
     return None
 

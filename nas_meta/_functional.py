@@ -57,7 +57,7 @@ def _features(model: nn.Module, params: Params, x: torch.Tensor, hard: bool) -> 
     if hard:
         from nas_meta.genotypes import hard_weights
 
-        nodes = model.nodes  # type: ignore[attr-defined]
+        nodes = int(getattr(model, "nodes"))  # noqa: B009 - a SearchNetwork attribute, not typed on Module
         weights = (hard_weights(params["alpha_normal"], nodes), hard_weights(params["alpha_reduce"], nodes))
         return functional_call(model, params, (x,), {"weights": weights})
     return functional_call(model, params, (x,))
@@ -79,7 +79,7 @@ def task_loss(model: nn.Module, params: Params, head: Params, x: torch.Tensor, y
 
 def zero_head(model: nn.Module, ways: int, like: torch.Tensor) -> Params:
     """A zero linear classifier for ``ways`` classes on the network's features."""
-    features = int(model.out_features)  # type: ignore[attr-defined]
+    features = int(getattr(model, "out_features"))  # noqa: B009 - set by every backbone of nas_meta
     return {"weight": like.new_zeros(ways, features), "bias": like.new_zeros(ways)}
 
 

@@ -69,7 +69,8 @@ class FewShotLearner:
     def get_params(self) -> dict[str, Any]:
         """The constructor settings (as scikit-learn's ``get_params``)."""
         names = [p for c in type(self).__mro__ if c is not object
-                 for p in inspect.signature(c.__init__).parameters if p not in ("self", "args", "kwargs")]
+                 for p in inspect.signature(vars(c).get("__init__", object.__init__)).parameters
+                 if p not in ("self", "args", "kwargs")]
         return {n: getattr(self, n) for n in dict.fromkeys(names)}
 
     def _check(self, name: str, value: float, low: float, high: float = math.inf) -> None:

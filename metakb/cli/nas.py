@@ -112,11 +112,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_db_argument(p)
 
 
-def _device(args: argparse.Namespace) -> None:
-    if args.device is None:
-        import torch
+def _with_device(handler: Any) -> Any:
+    """Wrap ``handler`` so that ``--device`` defaults to cuda when available (torch imported late)."""
 
-        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    def run(args: argparse.Namespace) -> int:
+        if args.device is None:
+            import torch
+
+            args.device = "cuda" if torch.cuda.is_available() else "cpu"
+        return int(handler(args))
+
+    return run
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -132,9 +138,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--time-budget", type=float, default=None, help="seconds of meta-training at most")
     train.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="learner settings (JSON values)")
     _common(train)
-    train.set_defaults(handler=lambda a: (_device(a), _meta_train(a))[1])
+    train.set_defaults(handler=_with_device(_meta_train))
     ev = sub.add_parser("evaluate", help="evaluate a checkpoint on the held-out alphabets")
     ev.add_argument("--checkpoint", required=True, help="checkpoint.pt or its folder (with config.json)")
     _common(ev)
-    ev.set_defaults(handler=lambda a: (_device(a), _evaluate(a))[1])
+    ev.set_defaults(handler=_with_device(_evaluate))
     parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])

@@ -10,7 +10,12 @@ meaningful after every column is on a common scale, so the warm starters:
 3. optionally apply a signed ``log1p`` (tames heavy tails such as the number of rows);
 4. impute every NaN with the training median of its column (the query too);
 5. scale with statistics of the training datasets only: ``minmax`` to [0, 1] (auto-sklearn
-   1.0), ``standard`` (zero mean, unit variance) or ``none``.
+   1.0), ``standard`` (zero mean, unit variance) or ``none``;
+6. clip a query to the training range of every column (``clip=True``): a new dataset beyond the
+   knowledge base's range (ten times more rows than any known one, say) is placed at the edge
+   instead of far outside it. For L1 distances this changes no neighbour order (it shifts the
+   distances to all known datasets by the same amount); a learned network never has to
+   extrapolate to inputs of 10^6 where it saw [0, 1].
 
 The fitted state is plain numbers, so it is stored as JSON with a Siamese model.
 """
@@ -37,13 +42,15 @@ class MetaFeaturePreprocessor:
         features: meta-feature names to use (None: every column of the training frame).
         scaler: ``minmax``, ``standard`` or ``none``.
         log_transform: apply ``sign(x) * log1p(|x|)`` before imputing and scaling.
+        clip: clip transformed values to the range seen in ``fit``.
     """
 
     def __init__(self, features: Sequence[str] | None = None, scaler: str = "minmax",
-                 log_transform: bool = False) -> None:
+                 log_transform: bool = False, clip: bool = True) -> None:
         self.features = features
         self.scaler = scaler
         self.log_transform = log_transform
+        self.clip = clip
 
     def fit(self, frame: pd.DataFrame) -> MetaFeaturePreprocessor:
         """Learn the kept columns, medians and scaling from the training datasets."""
@@ -79,6 +86,8 @@ class MetaFeaturePreprocessor:
             self.offset_ = np.zeros(values.shape[1])
             self.scale_ = np.ones(values.shape[1])
         self.scale_ = np.where(self.scale_ > 0, self.scale_, 1.0)
+        scaled = (values - self.offset_) / self.scale_
+        self.lower_, self.upper_ = scaled.min(axis=0), scaled.max(axis=0)
         return self
 
     def transform(self, data: pd.DataFrame | pd.Series | Mapping[str, float]) -> np.ndarray:
@@ -91,7 +100,8 @@ class MetaFeaturePreprocessor:
             series = pd.Series(dict(data) if not isinstance(data, pd.Series) else data, dtype=float)
             frame = series.reindex(self.columns_).to_frame().T
         values = self._transform_raw(frame.to_numpy(dtype=float))
-        return (self._impute(values) - self.offset_) / self.scale_
+        scaled = (self._impute(values) - self.offset_) / self.scale_
+        return np.clip(scaled, self.lower_, self.upper_) if self.clip else scaled
 
     def _transform_raw(self, values: np.ndarray) -> np.ndarray:
         values = np.where(np.isfinite(values), values, np.nan)
@@ -106,15 +116,18 @@ class MetaFeaturePreprocessor:
     def to_dict(self) -> dict[str, Any]:
         """The fitted state as JSON-able values."""
         return {"features": None if self.features is None else list(self.features), "scaler": self.scaler,
-                "log_transform": bool(self.log_transform), "columns": list(self.columns_),
-                "medians": self.medians_.tolist(), "offset": self.offset_.tolist(), "scale": self.scale_.tolist()}
+                "log_transform": bool(self.log_transform), "clip": bool(self.clip), "columns": list(self.columns_),
+                "medians": self.medians_.tolist(), "offset": self.offset_.tolist(), "scale": self.scale_.tolist(),
+                "lower": self.lower_.tolist(), "upper": self.upper_.tolist()}
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> MetaFeaturePreprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_dict`."""
-        self = cls(state["features"], state["scaler"], bool(state["log_transform"]))
+        self = cls(state["features"], state["scaler"], bool(state["log_transform"]), bool(state.get("clip", True)))
         self.columns_ = list(state["columns"])
         self.medians_ = np.array([np.nan if v is None else v for v in state["medians"]], dtype=float)
         self.offset_ = np.asarray(state["offset"], dtype=float)
         self.scale_ = np.asarray(state["scale"], dtype=float)
+        self.lower_ = np.asarray(state["lower"], dtype=float)
+        self.upper_ = np.asarray(state["upper"], dtype=float)
         return self

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from metakb.build import build_from_pmlb, register_space
+from metakb.build import DEFAULT_PROTOCOL, build_from_pmlb, register_space
 from metakb.errors import ConfigError, DataError, SpaceError
 from metakb.spaces import get_search_space
 from metakb.store import KnowledgeBase
@@ -50,7 +50,7 @@ def test_first_build_stores_the_full_matrix(built):
     assert len(frame) == 9
     assert set(frame["dataset"]) == set(TINY)
     assert frame.groupby("dataset")["configuration_id"].nunique().tolist() == [3, 3, 3]
-    assert set(frame["protocol"]) == {"holdout:0.33:max_rows=2000"}
+    assert set(frame["protocol"]) == {DEFAULT_PROTOCOL}
     assert set(frame["origin"]) == {f"build:{report.run_id}"} and set(frame["run_id"]) == {report.run_id}
 
 
@@ -134,7 +134,6 @@ def test_meta_features_only(pmlb_dir):
 KILLED_BUILD = textwrap.dedent("""
     import os, signal, sys
     import metakb.build
-    import metakb.cli.build
 
     original = metakb.build.build_from_pmlb
 
@@ -145,7 +144,7 @@ KILLED_BUILD = textwrap.dedent("""
                 os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **{{**kwargs, "batch_size": 1, "on_result": on_result}})
 
-    metakb.cli.build.build_from_pmlb = build_then_die
+    metakb.build.build_from_pmlb = build_then_die  # the CLI imports it at call time
     from metakb.cli import main
     sys.exit(main(sys.argv[1:]))
 """)

@@ -174,8 +174,6 @@ def test_unknown_space(tmp_path, kb_file, capsys, command, pmlb_dir):
         assert _digest(kb_file) == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the lead: build_from_pmlb creates its run row before "
-                   "checking the space and --configs, so a refused build leaves a run 'interrupted' in the KB")
 @pytest.mark.parametrize("bad", [["--space", "no-such-space"], ["--configs", "0"]])
 def test_refused_build_leaves_the_kb_unchanged(kb_file, capsys, pmlb_dir, bad):
     before = _logical(kb_file)

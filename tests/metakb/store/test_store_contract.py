@@ -243,8 +243,6 @@ def test_evaluation_batch_failing_inside_the_database_writes_nothing(store, h):
     assert store.add_evaluations([h.evaluation(d, c1)]) == 1  # the connection is usable again
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the lead: add_evaluations lets sqlite3.IntegrityError "
-                   "escape instead of a StoreError (the CLI would print a traceback)")
 def test_integrity_error_is_a_metakb_error(store, h):
     """A write refused by SQLite should surface as a MetaKBError (StoreError), not raw sqlite3."""
     space, d = h.add_space(store), h.add_dataset(store)

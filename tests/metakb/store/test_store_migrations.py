@@ -51,9 +51,6 @@ def test_reopening_applies_nothing_twice(tmp_path):
         assert kb.connection.execute("SELECT count(*) FROM _migrations").fetchone()[0] == latest_version()
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the lead: KnowledgeBase._configure sets "
-                   "journal_mode=WAL before migrate() checks the version, so refusing a newer file "
-                   "rewrites header bytes 18-19 (and the change counter)")
 def test_newer_schema_is_refused_and_left_unchanged(tmp_path):
     path = tmp_path / "future.sqlite"
     with sqlite3.connect(path) as raw:

@@ -50,12 +50,13 @@ def toy_db(tmp_path: Path) -> Path:
 
 def test_evaluate_warmstart_json(toy_db, capsys):
     code = main(["evaluate", "warmstart", "--space", "toy", "--method", "knn", "siamese", "-k", "1", "3",
-                 "--epochs", "5", "--quiet", "--json", "--db", str(toy_db)])
+                 "--epochs", "5", "--siamese-folds", "2", "--quiet", "--json", "--db", str(toy_db)])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     methods = {row["method"] for row in result["summary"]}
     assert methods == {"knn", "siamese", "random", "single-best", "default"}
     assert result["settings"]["n_datasets"] == 14 and result["settings"]["folds"] == "loo"
+    assert result["settings"]["method_folds"] == {"siamese": 2}
     assert {row["against"] for row in result["comparisons"]} == {"random", "single-best", "default", "knn"}
 
 
@@ -84,15 +85,42 @@ def test_train_siamese_stores_a_json_model(toy_db, capsys):
         assert len(recs) == 3 and recs[0].sources[0].dataset != "ds0"
 
 
-def test_import_aslib_console_script(tmp_path, shared_data):
-    scenario = shared_data / "aslib" / "SAT11-HAND"
-    if not scenario.is_dir():
-        pytest.skip("SAT11-HAND not available")
+_RUNS = """@RELATION runs
+@ATTRIBUTE instance_id STRING
+@ATTRIBUTE repetition NUMERIC
+@ATTRIBUTE algorithm STRING
+@ATTRIBUTE runtime NUMERIC
+@ATTRIBUTE runstatus {ok, timeout, memout, not_applicable, crash, other}
+@DATA
+i1,1,A,1,ok
+i1,1,B,9,timeout
+i2,1,A,3,ok
+i2,1,B,2,ok
+"""
+_FEATURES = """@RELATION features
+@ATTRIBUTE instance_id STRING
+@ATTRIBUTE repetition NUMERIC
+@ATTRIBUTE f NUMERIC
+@DATA
+i1,1,1.0
+i2,1,2.0
+"""
+
+
+def test_import_aslib_console_script(tmp_path):
+    scenario = tmp_path / "TINY"
+    scenario.mkdir()
+    (scenario / "description.txt").write_text(
+        "scenario_id: TINY\nperformance_measures: [runtime]\nperformance_type: [runtime]\n"
+        "maximize: [false]\nalgorithm_cutoff_time: 9\n")
+    (scenario / "algorithm_runs.arff").write_text(_RUNS)
+    (scenario / "feature_values.arff").write_text(_FEATURES)
     exe = shutil.which("metakb") or str(Path(__file__).resolve().parents[3] / ".venv" / "bin" / "metakb")
     db = tmp_path / "aslib.sqlite"
-    out = subprocess.run([exe, "import", "aslib", str(scenario), "--db", str(db), "--json"],
+    out = subprocess.run([exe, "import", "aslib", str(tmp_path), "--db", str(db), "--json"],
                          capture_output=True, text=True, check=True)
     summary = json.loads(out.stdout)
-    assert summary[0]["scenario"] == "SAT11-HAND" and summary[0]["instances"] == 296
-    bad = subprocess.run([exe, "import", "aslib", str(tmp_path), "--db", str(db)], capture_output=True, text=True)
+    assert summary == [{**summary[0], "scenario": "TINY", "instances": 2, "algorithms": 2, "evaluations_added": 4}]
+    bad = subprocess.run([exe, "import", "aslib", str(scenario / "missing"), "--db", str(db)],
+                         capture_output=True, text=True)
     assert bad.returncode == 2 and "not an ASlib scenario" in bad.stderr

@@ -119,7 +119,9 @@ def test_preprocessor_imputes_medians_and_scales_with_training_statistics():
     prep = MetaFeaturePreprocessor().fit(frame)
     # x: median of (0, 10, 4) = 4 -> rows 0, .4, 1, .4 ; y: inf treated as missing, median 2
     np.testing.assert_allclose(prep.transform(frame), [[0, 0], [0.4, 0.5], [1, 1], [0.4, 0.5]])
-    np.testing.assert_allclose(prep.transform({"x": 20.0}), [[2.0, 0.5]])
+    np.testing.assert_allclose(prep.transform({"x": 20.0, "y": -7.0}), [[1.0, 0.0]])  # clipped to the training range
+    raw = MetaFeaturePreprocessor(clip=False).fit(frame)
+    np.testing.assert_allclose(raw.transform({"x": 20.0, "y": -7.0}), [[2.0, -4.0]])
     again = MetaFeaturePreprocessor.from_dict(prep.to_dict())
     np.testing.assert_allclose(again.transform(frame), prep.transform(frame))
     standard = MetaFeaturePreprocessor(scaler="standard", log_transform=True).fit(frame).transform(frame)

@@ -212,6 +212,32 @@ def print_compare(rows: list[dict], args: argparse.Namespace) -> None:
                   f"over {len(paired)} tasks")
 
 
+def time_large(args: argparse.Namespace) -> None:
+    """metakb alone at a size where the reference takes minutes: CPU seconds per task."""
+    import itertools
+
+    import numpy as np
+
+    from metakb.importance import FANOVA
+    from metakb.importance._encoding import encode, params_of_space
+
+    frame, performance, space = lcbench_table(args.time_points, args.time_tasks, args.seed, args.data)
+    params = params_of_space(space)
+    x = encode(frame, params)
+    pairs = list(itertools.combinations(range(len(params)), 2))
+    main, pair = [], []
+    for task in performance.index:
+        cpu = time.process_time()
+        dec = FANOVA(n_trees=args.trees, seed=args.seed).decompose(x, performance.loc[task].to_numpy(), params)
+        dec.main_fractions()
+        main.append(time.process_time() - cpu)
+        cpu = time.process_time()
+        dec.pair_fractions(pairs)
+        pair.append(time.process_time() - cpu)
+    print(f"\nmetakb at {args.time_points} points, {len(main)} tasks: main effects (fit included) median "
+          f"{np.median(main):.3f} CPU s, all {len(pairs)} pairs median {np.median(pair):.3f} CPU s")
+
+
 # ---------------------------------------------------------------------- part 2
 def report(args: argparse.Namespace) -> None:
     from metakb.importance import FANOVA, Tunability
@@ -267,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-compare", action="store_true")
     parser.add_argument("--report-points", type=int, default=2000, help="configurations per task (report)")
     parser.add_argument("--skip-report", action="store_true")
+    parser.add_argument("--time-points", type=int, default=0,
+                        help="also time metakb alone at this many points (0: skip)")
+    parser.add_argument("--time-tasks", type=int, default=3)
     parser.add_argument("--plots", action="store_true", help="write docs/img/importance_lcbench_*.png")
     parser.add_argument("--json", type=Path, default=None, help="also write the comparison rows here")
     parser.add_argument("--reference-worker", nargs=2, help=argparse.SUPPRESS)
@@ -284,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         print_compare(rows, args)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1, default=str))
+    if args.time_points:
+        time_large(args)
     if not args.skip_report:
         report(args)
     return 0

@@ -42,6 +42,18 @@ class _Folds:
             self.splits = [] if k < 2 else list(StratifiedKFold(n_splits=k).split(self.X, self.y))
 
     @cached_property
+    def order(self) -> np.ndarray:
+        """Row indices sorting each column of X (one sort for every fold)."""
+        return np.argsort(self.X.T, axis=1).T
+
+    def train_order(self, fold: int) -> np.ndarray:
+        """:attr:`order` restricted to the training rows of ``fold`` (still sorted)."""
+        train = np.zeros(self.X.shape[0], dtype=bool)
+        train[self.splits[fold][0]] = True
+        keep = train[self.order.T]
+        return self.order.T[keep].reshape(self.X.shape[1], -1).T
+
+    @cached_property
     def rank(self) -> np.ndarray:
         """Attributes in increasing order of Gini importance in the model-based group's tree.
 
@@ -89,7 +101,7 @@ def _folds(ctx: Context) -> _Folds | None:
 def best_node(ctx: Context) -> np.ndarray:
     f = _folds(ctx)
     return np.empty(0) if f is None else f.score_fn(
-        lambda i, tr, te: _stump(f.X[tr], f.y[tr], f.X[te]))
+        lambda i, tr, te: _stump_sorted(f.X, f.y, f.train_order(i), f.X[te]))
 
 
 @register("random_node", L, "Accuracy of a decision stump on one attribute chosen with the seed.",
@@ -155,13 +167,25 @@ def _stump(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray) -> np.ndarray:
     between equally good cuts go to the lowest attribute index, then the lowest cut
     (scikit-learn visits attributes in a random order instead).
     """
-    classes, codes = np.unique(y_tr, return_inverse=True)
-    n, d = X_tr.shape
-    total = np.bincount(codes).astype(float)
+    order = np.argsort(X_tr.T, axis=1).T  # order among equal values does not matter
+    return _stump_sorted(X_tr, y_tr, order, X_te)
+
+
+def _stump_sorted(X: np.ndarray, y: np.ndarray, order: np.ndarray, X_te: np.ndarray) -> np.ndarray:
+    """:func:`_stump` on the rows of ``X`` that ``order`` lists (column j sorted by ``order[:, j]``).
+
+    Sorting all rows once and dropping each fold's test rows from that order keeps every
+    training fold sorted without sorting it again.
+    """
+    rows = order[:, 0]
+    classes, row_codes = np.unique(y[rows], return_inverse=True)
+    codes = np.zeros(y.shape[0], dtype=np.intp)
+    codes[rows] = row_codes
+    n, d = order.shape
+    total = np.bincount(row_codes, minlength=classes.size).astype(float)
     if n < 2:
         return np.full(X_te.shape[0], classes[np.argmax(total)])
-    order = np.argsort(X_tr.T, axis=1).T  # order among equal values does not matter
-    xs = np.take_along_axis(X_tr, order, axis=0)
+    xs = X[order, np.arange(d)]
     small = np.uint8 if classes.size < 256 else np.uint16 if classes.size < 65536 else np.intp
     ys = codes.astype(small)[order]  # (n, d) class of each sorted row
     by_class = np.argsort(ys, axis=0, kind="stable")  # radix sort for small integer types
@@ -184,10 +208,36 @@ def _stump(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray) -> np.ndarray:
     threshold = lo / 2.0 + hi / 2.0
     if threshold == hi or not np.isfinite(threshold):
         threshold = lo
-    goes_left = X_tr[:, j] <= threshold
-    left_class = classes[np.argmax(np.bincount(codes[goes_left], minlength=classes.size))]
-    right_class = classes[np.argmax(np.bincount(codes[~goes_left], minlength=classes.size))]
+    goes_left = X[rows, j] <= threshold
+    left_class = classes[np.argmax(np.bincount(row_codes[goes_left], minlength=classes.size))]
+    right_class = classes[np.argmax(np.bincount(row_codes[~goes_left], minlength=classes.size))]
     return np.where(X_te[:, j] <= threshold, left_class, right_class)
+
+
+def _lda_full_rank(scaled: np.ndarray, std: np.ndarray, means: np.ndarray, X_te: np.ndarray,
+                   log_priors: np.ndarray) -> np.ndarray | None:
+    """LDA scores by a Cholesky solve, when no direction would be dropped; else None.
+
+    When the pooled covariance of the standardised attributes is well conditioned (LAPACK's
+    reciprocal condition estimate above 1e-6, far from scikit-learn's cut at singular values
+    1e-4 of the largest, i.e. eigenvalues 1e-8), its inverse is the pseudo-inverse that the
+    svd solver applies, so the scores are the same at a third of an eigendecomposition's cost.
+    """
+    from scipy.linalg import cho_solve
+    from scipy.linalg.lapack import dpocon, dpotrf
+
+    gram = scaled.T @ scaled
+    if gram.shape[0] == 0 or not np.isfinite(gram).all():
+        return None
+    factor, info = dpotrf(gram, lower=1)
+    if info != 0:
+        return None
+    rcond, info = dpocon(factor, np.abs(gram).sum(axis=0).max(), uplo="L")
+    if info != 0 or not rcond > 1e-6:
+        return None
+    m = means / std  # in standardised units
+    solved = cho_solve((factor, True), m.T)  # (d, k)
+    return (X_te / std) @ solved - 0.5 * (m * solved.T).sum(axis=1) + log_priors
 
 
 def _one_nn(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray) -> np.ndarray:
@@ -251,6 +301,11 @@ def _lda(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray) -> np.ndarray:
     std = within.std(axis=0)
     std[std == 0] = 1.0
     scaled = within / std / np.sqrt(max(n - k, 1))
+    priors = np.bincount(codes) / n
+    centre = priors @ means
+    fast = _lda_full_rank(scaled, std, means - centre, X_te - centre, np.log(priors))
+    if fast is not None:
+        return classes[np.argmax(fast, axis=1)]
     if scaled.shape[1] <= scaled.shape[0]:
         s2, V = np.linalg.eigh(scaled.T @ scaled)
     else:  # wide data: the same singular vectors from the smaller Gram matrix
@@ -260,8 +315,6 @@ def _lda(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray) -> np.ndarray:
     sv = np.sqrt(np.clip(s2, 0.0, None))
     keep = sv > 1e-4 * sv.max(initial=0.0)
     scalings = V[:, keep] / std[:, None] / sv[keep]
-    priors = np.bincount(codes) / n
-    centre = priors @ means
     proj_means = (means - centre) @ scalings
     proj_te = (X_te - centre) @ scalings
     score = proj_te @ proj_means.T - 0.5 * (proj_means**2).sum(1) + np.log(priors)

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the forests (default 0)")
     parser.add_argument("--plot", default=None, metavar="PNG", help="write a bar chart of the importances")
     parser.add_argument("--marginals", default=None, metavar="PNG",
-                        help="fANOVA: write the marginal curves of the first dataset")
+                        help="fANOVA: write the marginal curves of the dataset whose scores vary most")
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_db_argument(parser)
     parser.set_defaults(handler=_run)
@@ -116,7 +116,10 @@ def _plots(result: Any, args: argparse.Namespace) -> None:
     if args.marginals:
         if args.method != "fanova":
             raise DataError("--marginals needs --method fanova")
-        plot_marginals(result, args.marginals, score_label=args.metric)
+        # the dataset whose scores vary most has the most telling curves
+        variances: dict[str, float] = result.details.get("total_variance") or {}
+        dataset = max(variances, key=lambda d: variances[d]) if variances else None
+        plot_marginals(result, args.marginals, dataset=dataset, score_label=args.metric)
 
 
 def _print(result: Any, args: argparse.Namespace) -> None:

@@ -145,8 +145,8 @@ class OpenMLClient:
             if pass_no_result:
                 raise error
             raise NotFoundError(f"OpenML has no {what} ({error.message})") from error
-        if isinstance(error, (requests.exceptions.RequestException, OSError, OpenMLServerError)) \
-                and not isinstance(error, FileNotFoundError):
+        if isinstance(error, (requests.exceptions.RequestException, ConnectionError, TimeoutError,
+                              OpenMLServerError)):
             first = str(error).splitlines()[0] if str(error) else ""
             raise NetworkError(f"cannot get {what} from OpenML server {self.server_url()} "
                                f"({type(error).__name__}: {first[:200]})") from error

@@ -100,6 +100,8 @@ class Tunability(BaseImportanceEvaluator):
         grid_size: grid points per numerical hyperparameter when tuning one alone.
         pair_grid_size: grid points per numerical hyperparameter when tuning a pair.
         pairs: whether to compute pairwise tunability.
+        pairs_of_top: only pairs among this many most tunable hyperparameters (None: all), and
+            only pairs that are active together in some configuration.
         n_trees, bootstrap, max_features, min_samples_leaf: the surrogate forest's settings.
         seed: seed of the surrogate forests.
 
@@ -109,13 +111,15 @@ class Tunability(BaseImportanceEvaluator):
     """
 
     def __init__(self, surrogate: str = "forest", *, aggregate: str = "mean", grid_size: int = 50,
-                 pair_grid_size: int = 15, pairs: bool = True, n_trees: int = 32, bootstrap: bool = True,
+                 pair_grid_size: int = 15, pairs: bool = True, pairs_of_top: int | None = 10,
+                 n_trees: int = 32, bootstrap: bool = True,
                  max_features: float = 1.0, min_samples_leaf: int = 1, seed: int | None = 0) -> None:
         self.surrogate = surrogate
         self.aggregate = aggregate
         self.grid_size = grid_size
         self.pair_grid_size = pair_grid_size
         self.pairs = pairs
+        self.pairs_of_top = pairs_of_top
         self.n_trees = n_trees
         self.bootstrap = bootstrap
         self.max_features = max_features
@@ -150,23 +154,25 @@ class Tunability(BaseImportanceEvaluator):
         complete = self._complete_matrix(gains, x, predict)
         default_col = self._default_column(complete)
         x_default = x[default_col]
+        raw_default = configurations.loc[table.columns[default_col]]
+        active = [not _missing(raw_default.get(p.name)) for p in params]
         default_score = complete.iloc[:, default_col]
         best_score = complete.max(axis=1)
-        single = {p.name: self._tuned(predict, x, x_default, [d], params, self.grid_size)
+        single = {p.name: self._tuned(predict, x, x_default, [d], params, active, self.grid_size)
                   for d, p in enumerate(params)}
         per_dataset = pd.DataFrame(single, index=gains.index).sub(default_score, axis=0).clip(lower=0.0)
         pairs_frame = interactions = None
-        if self.pairs and len(params) >= 2:
+        pairs = self._pairs(per_dataset, configurations.loc[table.columns, [p.name for p in params]])
+        if pairs:
             joint = {pair_label(params[d].name, params[e].name):
-                     self._tuned(predict, x, x_default, [d, e], params, self.pair_grid_size)
-                     for d, e in itertools.combinations(range(len(params)), 2)}
+                     self._tuned(predict, x, x_default, [d, e], params, active, self.pair_grid_size)
+                     for d, e in pairs}
             pairs_frame = pd.DataFrame(joint, index=gains.index).sub(default_score, axis=0).clip(lower=0.0)
             interactions = pd.DataFrame({
                 pair_label(params[d].name, params[e].name):
                     pairs_frame[pair_label(params[d].name, params[e].name)]
                     - np.maximum(per_dataset[params[d].name], per_dataset[params[e].name])
-                for d, e in itertools.combinations(range(len(params)), 2)})
-        raw_default = configurations.loc[table.columns[default_col]]
+                for d, e in pairs})
         # the default's active values only (an inactive one has no value to recommend)
         default = {p.name: _plain_value(p, raw_default[p.name]) for p in params
                    if not _missing(raw_default.get(p.name))}
@@ -179,6 +185,17 @@ class Tunability(BaseImportanceEvaluator):
             algorithm=(best_score - default_score).clip(lower=0.0) * 1.0,
             default_score=default_score * sign, best_score=best_score * sign,
             interactions_per_dataset=interactions)
+
+    def _pairs(self, single: pd.DataFrame, raw: pd.DataFrame) -> list[tuple[int, int]]:
+        """Pairs among the most tunable hyperparameters (median gain) that are ever active together."""
+        n = single.shape[1]
+        if not self.pairs or n < 2:
+            return []
+        top = n if self.pairs_of_top is None else min(int(self.pairs_of_top), n)
+        order = np.argsort(-single.median(axis=0).to_numpy(), kind="stable")[:top]
+        active = raw.notna().to_numpy(dtype=float)
+        coactive = (active.T @ active) > 0
+        return [(int(d), int(e)) for d, e in itertools.combinations(sorted(order), 2) if coactive[d, e]]
 
     # ------------------------------------------------------------------ models of the scores
     def _table_model(self, gains: pd.DataFrame, x: np.ndarray):
@@ -236,13 +253,18 @@ class Tunability(BaseImportanceEvaluator):
         return int(np.argmax(center))
 
     def _tuned(self, predict, x: np.ndarray, x_default: np.ndarray, dims: list[int],
-               params: Sequence[Param], grid_size: int) -> np.ndarray:
+               params: Sequence[Param], active: Sequence[bool], grid_size: int) -> np.ndarray:
         """Per dataset, the best score reachable by changing only ``dims`` from the default.
 
         With the forest, candidates are a grid over ``dims``; with the table, the observed
-        configurations that agree with the default on every other hyperparameter.
+        configurations that agree with the default on every other hyperparameter. A
+        hyperparameter inactive in the default stays at its imputed value: it cannot be tuned
+        without changing its parent (tuning the parent then uses the child's default).
         """
-        if self.surrogate == "table":
+        dims = [d for d in dims if active[d]]
+        if not dims:
+            queries = x_default[None, :]
+        elif self.surrogate == "table":
             others = [d for d in range(x.shape[1]) if d not in dims]
             same = np.all(np.isclose(x[:, others], x_default[others], atol=1e-9), axis=1)
             queries = np.vstack([x_default[None, :], x[same]])

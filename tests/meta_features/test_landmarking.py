@@ -51,3 +51,17 @@ def test_lda_matches_scikit_learn_narrow_and_wide(shape):
     X, X_te = rng.normal(size=shape), rng.normal(size=(30, shape[1]))
     y = rng.integers(0, 3, size=shape[0])
     assert (_lda(X, y, X_te) == LinearDiscriminantAnalysis().fit(X, y).predict(X_te)).all()
+
+
+def test_sorted_once_stump_equals_a_stump_per_fold():
+    from meta_features._landmarking import _stump_sorted
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 4, size=(50, 3)).astype(float)
+    y = rng.integers(0, 3, size=50)
+    order = np.argsort(X.T, axis=1).T
+    train = rng.random(50) < 0.8
+    keep = train[order.T]
+    train_order = order.T[keep].reshape(3, -1).T
+    X_te = rng.normal(size=(20, 3)) * 2
+    assert (_stump_sorted(X, y, train_order, X_te) == _stump(X[train], y[train], X_te)).all()

@@ -166,3 +166,31 @@ def test_public_names_exist():
 
     for name in portfolios.__all__:
         assert hasattr(portfolios, name), name
+
+
+def test_greedy_properties_on_arbitrary_matrices():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    from portfolios import per_dataset_best_portfolio, random_portfolio, top_average_rank_portfolio
+
+    shapes = st.tuples(st.integers(1, 6), st.integers(1, 7))
+    matrices = shapes.flatmap(lambda s: arrays(np.float64, s, elements=st.floats(0, 1)))
+
+    @settings(max_examples=60, deadline=None)
+    @given(matrices)
+    def check(values):
+        perf = pd.DataFrame(values)
+        size = values.shape[1]
+        p = greedy_portfolio(perf, size, higher_is_better=False, normalize=False)
+        # the recorded objective is the portfolio's own curve, and it never increases
+        np.testing.assert_allclose(p.objective, portfolio_curve(values, p.members))
+        assert all(b <= a + 1e-12 for a, b in zip(p.objective[:-1], p.objective[1:], strict=True))
+        # step 1 is the best single configuration: no baseline's first member is better
+        for other in (per_dataset_best_portfolio, top_average_rank_portfolio, random_portfolio):
+            assert p.objective[0] <= other(perf, 1, higher_is_better=False, normalize=False).objective[0] + 1e-12
+        # with every configuration, every dataset reaches its best loss
+        assert p.objective[-1] == pytest.approx(values.min(axis=1).mean())
+
+    check()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 
 import pytest
@@ -14,10 +13,15 @@ from metakb.optimizers import BOHB
 SLEEP = 0.25
 
 
-def sleepy_loss(config: dict, budget: float, sleep: float = SLEEP) -> float:
-    """Module-level (picklable): mostly sleeping."""
-    time.sleep(sleep)
-    return (config["x"] - 0.3) ** 2 + 1.0 / budget
+def _sleepy_loss_factory(sleep: float):
+    """A mostly-sleeping objective, built as a closure so that cloudpickle ships it by value
+    (Dask workers need not import this test module)."""
+
+    def sleepy_loss(config: dict, budget: float) -> float:
+        time.sleep(sleep)
+        return (config["x"] - 0.3) ** 2 + 1.0 / budget
+
+    return sleepy_loss
 
 
 def fails_on_big_x(x: float) -> float:
@@ -59,15 +63,10 @@ def test_executor_validation() -> None:
     assert isinstance(make_executor("auto", 1), SerialExecutor)
 
 
-def _warm_up() -> bool:
-    """Run on every worker before timing: imports this module (and metakb) there."""
-    return True
-
-
 def _wall_per_evaluation(space, executor, n: int, sleep: float = SLEEP) -> tuple[float, list]:
-    executor.client.run(_warm_up)  # worker start-up is not evaluation time
+    objective = _sleepy_loss_factory(sleep)
+    executor.client.run(_sleepy_loss_factory(0.0), {"x": 0.0}, 1.0)  # warm the workers up
     opt = BOHB(space, 1, 9, seed=0)
-    objective = functools.partial(sleepy_loss, sleep=sleep)
     start = time.monotonic()
     result = opt.optimize(objective, n_evaluations=n, executor=executor, progress=False)
     return (time.monotonic() - start) / n, result.history

@@ -125,3 +125,27 @@ def test_forest_skips_datasets_with_fewer_than_two_scores(grid_table):
     sparse.loc["d2", [1, 2, 3, 4, 5]] = np.nan
     with pytest.raises(DataError, match="no dataset has 2 or more finite scores"):
         Tunability().evaluate(configs, sparse, space)
+
+
+def test_pairs_only_among_the_most_tunable():
+    rng = np.random.default_rng(0)
+    space = CS.ConfigurationSpace({"x": (0.0, 1.0), "y": (0.0, 1.0), "z": (0.0, 1.0)})
+    configs = pd.DataFrame(rng.uniform(size=(150, 3)), columns=["x", "y", "z"])
+    perf = pd.DataFrame([-(configs["x"] - 0.8) ** 2 - 0.5 * (configs["y"] - 0.2) ** 2] * 2, index=["a", "b"])
+    result = Tunability(seed=0, grid_size=10, pair_grid_size=5, pairs_of_top=2).evaluate(configs, perf, space)
+    assert list(result.pairs_per_dataset.columns) == [pair_label("x", "y")]
+    everything = Tunability(seed=0, grid_size=10, pair_grid_size=5, pairs_of_top=None)
+    assert everything.evaluate(configs, perf, space).pairs_per_dataset.shape[1] == 3
+
+
+def test_hyperparameters_inactive_in_the_default_are_not_tuned_alone():
+    # b is active only when a == "on"; the default has a == "off", so b alone gains nothing,
+    # while tuning a (which switches b on at its default) can gain.
+    space = CS.ConfigurationSpace({"a": ["on", "off"], "b": CS.Float("b", (0.0, 1.0), default=0.5)})
+    space.add(CS.EqualsCondition(space["b"], space["a"], "on"))
+    configs = pd.DataFrame({"a": ["off", "on", "on", "on"], "b": [np.nan, 0.0, 0.5, 1.0]})
+    perf = pd.DataFrame([[0.8, 0.1, 0.9, 0.1], [0.8, 0.1, 0.7, 0.1]], index=["d1", "d2"], columns=configs.index)
+    result = Tunability(surrogate="table").evaluate(configs, perf, space)
+    assert result.default == {"a": "off"}
+    assert result.per_dataset["b"].tolist() == [0.0, 0.0]
+    assert result.per_dataset["a"].to_dict() == pytest.approx({"d1": 0.1, "d2": 0.0})

@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
-DEMO_DATA ?= ../shared/data/pmlb/datasets/breast_cancer_wisconsin/breast_cancer_wisconsin.tsv.gz
+DEMO_DATA ?= ../shared/data/pmlb/datasets/breast_w/breast_w.tsv.gz
 
 .PHONY: demo test lint install clean
 
@@ -23,10 +23,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy metakb meta_features portfolios nas_meta
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy metakb meta_features portfolios nas_meta
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -219,7 +219,7 @@ def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], spac
     bar = _progress(None, progress, total=len(tasks), desc="evaluations", unit="eval", smoothing=0.05)
     with WorkerPool(jobs, timeout=timeout, memory_mb=memory_mb) as pool:
         for task, result in pool.map_unordered(tasks):
-            dataset_id, cid = task.key
+            dataset_id, cid = task.key  # type: ignore[misc]
             batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
                           "protocol": proto.key(), "seed": seed, "metric": proto.metric,
                           "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,

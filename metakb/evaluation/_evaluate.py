@@ -106,7 +106,7 @@ def evaluate_configuration(
 
 
 def _fit_and_score(X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, config: Mapping[str, Any],
-                   categorical: np.ndarray, classes: np.ndarray, seed: int, fraction: float) -> dict[str, float]:
+                   categorical: Any, classes: Any, seed: int, fraction: float) -> dict[str, float]:
     pipeline = make_pipeline(config, categorical, seed=seed, iteration_fraction=fraction, n_rows=len(train))
     with warnings.catch_warnings(), threadpool_limits(1):  # one core per evaluation, as in the workers
         warnings.simplefilter("ignore")  # convergence warnings are expected at small budgets

@@ -121,13 +121,6 @@ class SuccessiveHalving:
             self.members[stage + 1] = [members[i] for i in order[: self.num_configs[stage + 1]]]
             self.stage += 1
 
-    def requeue_pending(self) -> int:
-        """Forget dispatched jobs without a result (lost with a killed run); they run again."""
-        pending = self.dispatched - set(self.results)
-        self.dispatched -= pending
-        # A stage-0 job never finished is resampled only if its config is lost; we keep it.
-        return len(pending)
-
     def _stage_complete(self, stage: int) -> bool:
         members = self.members[stage]
         return (len(members) == self.num_configs[stage]

@@ -95,7 +95,7 @@ def _missing_active(space: ConfigurationSpace, values: Mapping[str, Any]) -> lis
             continue
         conditions = space.parent_conditions_of.get(name, [])
         try:
-            active = all(c.parent.name in values and c.satisfied_by_value(dict(values))
+            active = all(c.parent.name in values and c.satisfied_by_value(dict(values))  # type: ignore[union-attr]
                          for c in conditions)
         except (AttributeError, TypeError, ValueError):
             active = False  # conjunctions and other forms: leave it to ConfigSpace's own check

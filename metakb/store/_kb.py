@@ -212,7 +212,7 @@ class KnowledgeBase:
             cursor = self._conn.execute(
                 f"INSERT INTO datasets ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 tuple(to_builtin(v) for v in row.values()))
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
     def get_dataset(self, key: int | str) -> dict[str, Any]:
         """A dataset row by id, name or content hash."""
@@ -230,7 +230,8 @@ class KnowledgeBase:
 
     def datasets(self, *, source: str | None = None, task_type: str | None = None) -> pd.DataFrame:
         """All datasets (optionally of one source or task type), one row each, indexed by id."""
-        sql, params = "SELECT * FROM datasets WHERE 1=1", []
+        sql = "SELECT * FROM datasets WHERE 1=1"
+        params: list[Any] = []
         if source:
             sql, params = sql + " AND source = ?", [*params, source]
         if task_type:
@@ -312,7 +313,8 @@ class KnowledgeBase:
         space_hash = sha256_text(configspace_json)
         if existing:
             stored = self._one("SELECT configspace FROM search_spaces WHERE id = ?", (existing["id"],))
-            same = existing["space_hash"] == space_hash or _same_json(stored["configspace"], configspace_json)
+            same = existing["space_hash"] == space_hash or (
+                stored is not None and _same_json(stored["configspace"], configspace_json))
             if not same:
                 raise ConfigError(
                     f"search space {name!r} version {version!r} is already stored with a different "
@@ -322,7 +324,7 @@ class KnowledgeBase:
             cursor = self._conn.execute(
                 "INSERT INTO search_spaces (name, version, configspace, space_hash, origin, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (name, version, configspace_json, space_hash, origin, utc_now()))
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
     def get_space(self, key: int | str, version: str | None = None) -> dict[str, Any]:
         """A search-space row by id, or by name (the newest stored version unless given)."""
@@ -418,7 +420,7 @@ class KnowledgeBase:
         if status not in EVALUATION_STATUSES:
             raise ConfigError(f"evaluation status must be one of {EVALUATION_STATUSES}, got {status!r}")
         value = record.get("value")
-        if status == "ok" and (value is None or not np.isfinite(float(value))):
+        if status == "ok" and not _finite(value):
             raise ConfigError(f"an evaluation with status 'ok' needs a finite value, got {value!r}")
         budget = float(record["budget"])
         if not 0.0 < budget <= 1.0:
@@ -427,7 +429,7 @@ class KnowledgeBase:
         data.setdefault("higher_is_better", 1)
         data["higher_is_better"] = int(bool(data["higher_is_better"]))
         data["budget"] = budget
-        data["value"] = None if status != "ok" else float(value)
+        data["value"] = float(value) if status == "ok" and value is not None else None
         scores = data.get("scores")
         if scores is not None and not isinstance(scores, str):
             data["scores"] = canonical_json(scores)
@@ -564,7 +566,7 @@ class KnowledgeBase:
             cursor = self._conn.execute(
                 "INSERT INTO portfolios (name, space_id, settings, origin, created_at) VALUES (?, ?, ?, ?, ?)",
                 (name, int(space_id), canonical_json(dict(settings)), origin, utc_now()))
-            pid = int(cursor.lastrowid)
+            pid = _row_id(cursor)
             self._conn.executemany(
                 "INSERT INTO portfolio_members (portfolio_id, position, configuration_id, objective) "
                 "VALUES (?, ?, ?, ?)",
@@ -609,7 +611,7 @@ class KnowledgeBase:
             cursor = self._conn.execute(
                 "INSERT INTO embeddings (name, kind, state, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, kind, canonical_json(dict(state)), canonical_json(dict(settings)), origin, utc_now()))
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
     def get_embedding(self, name: str) -> dict[str, Any]:
         """A stored model: ``state`` and ``settings`` decoded from JSON."""
@@ -643,7 +645,7 @@ class KnowledgeBase:
                 "gpu_seconds, device, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (architecture_id, method, int(ways), int(shots), int(episodes), float(accuracy), float(ci95),
                  gpu_seconds, device, canonical_json(dict(settings)), origin, utc_now()))
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
     # ------------------------------------------------------------------ info and checks
     def info(self) -> dict[str, Any]:
@@ -687,6 +689,21 @@ class KnowledgeBase:
         if self.schema_version != latest_version():
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is a finite number."""
+    try:
+        return value is not None and bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote."""
+    if cursor.lastrowid is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+        raise StoreError("the database did not return the id of the new row")
+    return int(cursor.lastrowid)
 
 
 def _same_json(a: str, b: str) -> bool:

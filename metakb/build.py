@@ -9,15 +9,17 @@ metric) and written in small transactions as they arrive, so a rerun, or a run a
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from metakb.data import Table, load_pmlb, pmlb_datasets
 from metakb.errors import ConfigError, DataError
-from metakb.evaluation import DataRef, EvaluationTask, Protocol, WorkerPool
+from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, WorkerPool
+from metakb.evaluation._pool import run_task
 from metakb.spaces import get_search_space, sample_configurations, space_to_json
 from metakb.store import KnowledgeBase
 
@@ -113,6 +115,8 @@ def build_from_pmlb(
     progress: bool = True,
     batch_size: int = 25,
     on_result: Callable[[int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> BuildReport:
     """Evaluate every configuration on every PMLB classification dataset (the full matrix).
 
@@ -129,6 +133,10 @@ def build_from_pmlb(
         meta_features_only: (re)compute meta-features and store datasets, evaluate nothing.
         with_meta_features: compute meta-features at all.
         batch_size: results per write transaction.
+        executor: ``local`` (worker processes with timeout and memory cap) or ``dask`` (a
+            ``LocalCluster`` of ``jobs`` workers, or the cluster at ``scheduler``; the
+            cluster's own limits apply instead of ``timeout``/``memory_mb``).
+        scheduler: address of an existing Dask scheduler (implies ``executor='dask'``).
     """
     started = time.monotonic()
     proto = Protocol.parse(protocol)
@@ -137,6 +145,10 @@ def build_from_pmlb(
         raise ConfigError(f"--configs must be >= 1, got {n_configs}")
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if scheduler:
+        executor = "dask"
+    if executor not in ("local", "dask"):
+        raise ConfigError(f"--executor must be 'local' or 'dask', got {executor!r}")
     folders = _select(pmlb_datasets(pmlb_dir), datasets, exclude, max_datasets)
     settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
                 "protocol": proto.key(), "seed": seed, "datasets": [f.name for f in folders],
@@ -150,8 +162,9 @@ def build_from_pmlb(
         registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress)
         report.datasets = len(registered)
         if not meta_features_only:
-            _evaluate_matrix(kb, registered, space_id, config_ids, proto, seed, jobs, timeout, memory_mb,
-                             origin, run_id, report, progress, batch_size, on_result)
+            with _results_source(executor, scheduler, jobs, timeout, memory_mb) as source:
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, seed, source,
+                                 origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
         raise
@@ -198,9 +211,29 @@ def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with
     return registered
 
 
+@contextlib.contextmanager
+def _results_source(executor: str, scheduler: str | None, jobs: int, timeout: float,
+                    memory_mb: int) -> Iterator[Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]]]:
+    """A function mapping tasks to ``(task, result)`` as they finish, on the chosen executor."""
+    if executor == "local":
+        with WorkerPool(jobs, timeout=timeout, memory_mb=memory_mb) as pool:
+            yield pool.map_unordered
+        return
+    from metakb.executors import make_executor
+
+    with make_executor("dask", jobs, scheduler) as dask:
+
+        def results(tasks: list[EvaluationTask]) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+            for task, value, error in dask.imap_unordered(run_task, tasks):
+                yield task, value if error is None else EvaluationResult("crashed", error=error[:2000])
+
+        yield results
+
+
 def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], space_id: int, config_ids: list[int],
-                     proto: Protocol, seed: int, jobs: int, timeout: float, memory_mb: int, origin: str,
-                     run_id: str, report: BuildReport, progress: bool, batch_size: int,
+                     proto: Protocol, seed: int,
+                     source: Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]],
+                     origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
                      on_result: Callable[[int], None] | None) -> None:
     done = kb.evaluated_keys(protocol=proto.key(), metric=proto.metric, space_id=space_id)
     configs = {cid: kb.get_configuration(cid) for cid in config_ids}
@@ -217,22 +250,21 @@ def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], spac
     batch: list[dict[str, Any]] = []
     last_write = time.monotonic()
     bar = _progress(None, progress, total=len(tasks), desc="evaluations", unit="eval", smoothing=0.05)
-    with WorkerPool(jobs, timeout=timeout, memory_mb=memory_mb) as pool:
-        for task, result in pool.map_unordered(tasks):
-            dataset_id, cid = task.key  # type: ignore[misc]
-            batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
-                          "protocol": proto.key(), "seed": seed, "metric": proto.metric,
-                          "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,
-                          **result.to_record()})
-            report.status_counts[result.status] = report.status_counts.get(result.status, 0) + 1
-            if len(batch) >= batch_size or time.monotonic() - last_write > 10:
-                report.evaluated += kb.add_evaluations(batch)
-                batch, last_write = [], time.monotonic()
-            if progress:
-                bar.update(1)
-            if on_result is not None:
-                on_result(report.evaluated + len(batch))
-        if batch:
+    for task, result in source(tasks):
+        dataset_id, cid = task.key  # type: ignore[misc]
+        batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
+                      "protocol": proto.key(), "seed": seed, "metric": proto.metric,
+                      "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,
+                      **result.to_record()})
+        report.status_counts[result.status] = report.status_counts.get(result.status, 0) + 1
+        if len(batch) >= batch_size or time.monotonic() - last_write > 10:
             report.evaluated += kb.add_evaluations(batch)
+            batch, last_write = [], time.monotonic()
+        if progress:
+            bar.update(1)
+        if on_result is not None:
+            on_result(report.evaluated + len(batch))
+    if batch:
+        report.evaluated += kb.add_evaluations(batch)
     if progress:
         bar.close()

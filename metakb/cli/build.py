@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="memory cap per worker (default: 4096)")
     p.add_argument("--meta-features-only", action="store_true",
                    help="only store datasets and (re)compute their meta-features")
+    p.add_argument("--executor", default="local", choices=["local", "dask"],
+                   help="local worker processes (timeout and memory cap per evaluation) or a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDR", help="address of an existing Dask scheduler (implies --executor dask)")
     p.add_argument("--no-meta-features", action="store_true",
                    help="store no meta-features (compute them later with --meta-features-only)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -47,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
             kb, args.pmlb, space=args.space, n_configs=args.configs, jobs=args.jobs, protocol=args.protocol,
             seed=args.seed, datasets=args.datasets, exclude=args.exclude, max_datasets=args.max_datasets,
             timeout=args.timeout, memory_mb=args.memory_mb, meta_features_only=args.meta_features_only,
-            with_meta_features=not args.no_meta_features,
+            with_meta_features=not args.no_meta_features, executor=args.executor, scheduler=args.scheduler,
             progress=not args.no_progress)
     if args.json:
         print_json(report.__dict__)

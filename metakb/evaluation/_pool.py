@@ -26,7 +26,7 @@ from metakb.errors import ConfigError, EvaluationError
 from metakb.evaluation._evaluate import EvaluationResult
 from metakb.evaluation._protocol import Protocol
 
-__all__ = ["DataRef", "EvaluationTask", "WorkerPool"]
+__all__ = ["DataRef", "EvaluationTask", "WorkerPool", "run_task"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -266,6 +266,27 @@ class WorkerPool:
         if task_id != worker.task_id:  # cannot happen: one task in flight per worker
             raise RuntimeError(f"worker answered task {task_id}, expected {worker.task_id}")
         yield worker.release(), result
+
+
+_TASK_CACHE: dict[tuple[str, str, int], Table] = {}
+
+
+def run_task(task: EvaluationTask) -> EvaluationResult:
+    """Evaluate one task in the calling process (for executors such as Dask that own their workers).
+
+    The last prepared dataset is cached per process, as in :class:`WorkerPool`'s workers. There
+    is no per-evaluation timeout or memory cap here: the executor's own limits apply.
+    """
+    from metakb.evaluation._evaluate import evaluate_configuration, prepare_table
+
+    key = (task.data.cache_key(), task.protocol.key(), task.seed)
+    table = _TASK_CACHE.get(key)
+    if table is None:
+        table = prepare_table(task.data.load(), task.protocol, task.seed)
+        _TASK_CACHE.clear()
+        _TASK_CACHE[key] = table
+    return evaluate_configuration(table, task.config, protocol=task.protocol, budget=task.budget,
+                                  budget_mode=task.budget_mode, seed=task.seed, prepared=True)
 
 
 def data_ref_for_pmlb(folder: str | Path) -> DataRef:

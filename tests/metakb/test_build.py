@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from metakb.build import DEFAULT_PROTOCOL, build_from_pmlb, register_space
@@ -219,3 +220,24 @@ def test_resume_after_kill_9_of_the_console_script(pmlb_dir, tmp_path):
     assert len(after) == len(names) * 7
     assert after[:len(before)] == before
     assert len({(r[1], r[2]) for r in after}) == len(after)
+
+
+def test_build_on_a_dask_local_cluster_matches_the_local_executor(pmlb_dir):
+    """``--executor dask`` fills the same matrix as local worker processes, with the same values."""
+    pytest.importorskip("distributed")
+    with KnowledgeBase() as local, KnowledgeBase() as dask:
+        kwargs = dict(n_configs=2, datasets=TINY[:2], jobs=2, progress=False, with_meta_features=False,
+                      protocol="holdout:0.33")
+        build_from_pmlb(local, pmlb_dir, **kwargs)
+        report = build_from_pmlb(dask, pmlb_dir, executor="dask", **kwargs)
+        assert report.evaluated == 4 and report.status_counts == {"ok": 4}
+        a = local.performance_matrix("sklearn-cash").sort_index()
+        b = dask.performance_matrix("sklearn-cash").sort_index()
+        assert np.allclose(a.to_numpy(), b.to_numpy())
+
+
+def test_unknown_executor_is_refused_before_any_write(pmlb_dir):
+    with KnowledgeBase() as kb:
+        with pytest.raises(ConfigError, match="executor"):
+            build_from_pmlb(kb, pmlb_dir, n_configs=2, datasets=TINY[:1], executor="ray", progress=False)
+        assert kb.info()["counts"]["runs"] == 0

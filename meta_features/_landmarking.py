@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -104,34 +105,32 @@ def best_node(ctx: Context) -> np.ndarray:
         lambda i, tr, te: _stump_sorted(f.X, f.y, f.train_order(i), f.X[te]))
 
 
-@register("random_node", L, "Accuracy of a decision stump on one attribute chosen with the seed.",
-          cost="high", multi=True)
-def random_node(ctx: Context) -> np.ndarray:
+def _on_one_attribute(ctx: Context, choose: Callable[[Any], int],
+                      learner: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per-fold accuracy of ``learner`` trained on the single attribute ``choose(folds)`` picks."""
     f = _folds(ctx)
     if f is None:
         return np.empty(0)
-    attr = int(ctx.rng(3).integers(ctx.data.d))
-    return f.score_fn(lambda i, tr, te: _stump(f.X[tr][:, [attr]], f.y[tr], f.X[te][:, [attr]]))
+    attr = choose(f)
+    return f.score_fn(lambda i, tr, te: learner(f.X[tr][:, [attr]], f.y[tr], f.X[te][:, [attr]]))
+
+
+@register("random_node", L, "Accuracy of a decision stump on one attribute chosen with the seed.",
+          cost="high", multi=True)
+def random_node(ctx: Context) -> np.ndarray:
+    return _on_one_attribute(ctx, lambda f: int(ctx.rng(3).integers(ctx.data.d)), _stump)
 
 
 @register("worst_node", L, "Accuracy of a decision stump on the attribute that the model-based "
           "group's full tree finds least important.", cost="high", multi=True)
 def worst_node(ctx: Context) -> np.ndarray:
-    f = _folds(ctx)
-    if f is None:
-        return np.empty(0)
-    return f.score_fn(lambda i, tr, te: _stump(f.X[tr][:, [f.rank[0]]], f.y[tr],
-                                               f.X[te][:, [f.rank[0]]]))
+    return _on_one_attribute(ctx, lambda f: int(f.rank[0]), _stump)
 
 
 @register("elite_nn", L, "Accuracy of 1-NN on the attribute that the model-based group's "
           "full tree finds most important.", cost="high", multi=True)
 def elite_nn(ctx: Context) -> np.ndarray:
-    f = _folds(ctx)
-    if f is None:
-        return np.empty(0)
-    return f.score_fn(lambda i, tr, te: _one_nn(f.X[tr][:, [f.rank[-1]]], f.y[tr],
-                                                f.X[te][:, [f.rank[-1]]]))
+    return _on_one_attribute(ctx, lambda f: int(f.rank[-1]), _one_nn)
 
 
 @register("one_nn", L, "Accuracy of 1-NN (Euclidean) on all attributes.", cost="high", multi=True)

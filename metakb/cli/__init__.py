@@ -8,11 +8,11 @@ one line on stderr with exit status 2; nothing else is caught.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 
+from metakb.cli._common import import_command_module
 from metakb.errors import MetaKBError
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
@@ -43,13 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"metakb.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"metakb.cli.{name}":
-                continue  # command group not part of this installation yet
-            raise
-        module.register(subparsers)
+        module = import_command_module(name)
+        if module is not None:  # a command group not part of this installation is left out
+            module.register(subparsers)
     return parser
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from metakb.store import KnowledgeBase, open_kb
 from metakb.store._util import to_builtin
 
-__all__ = ["add_db_argument", "open_from_args", "print_json", "print_table"]
+__all__ = ["add_db_argument", "add_command_group", "import_command_module", "open_from_args", "print_json",
+           "print_table"]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +19,35 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", default=None,
                         help="knowledge base file (default: $METAKB_DB, else ~/.metakb/metakb.sqlite "
                              "seeded from the shipped one)")
+
+
+def add_command_group(subparsers: argparse._SubParsersAction, name: str, *, help: str, dest: str,
+                      metavar: str = "COMMAND") -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """A command with sub-commands (``metakb db info``); alone, it prints its help and exits 2."""
+    parser = subparsers.add_parser(name, help=help)
+    commands = parser.add_subparsers(dest=dest, metavar=metavar)
+
+    def show_help(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(handler=show_help)
+    return parser, commands
+
+
+def import_command_module(name: str) -> Any | None:
+    """The module ``metakb.cli.<name>``, or None when that module is not installed.
+
+    Only the module's own absence is tolerated: an import error inside it is a bug and raised.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(f"metakb.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"metakb.cli.{name}":
+            return None
+        raise
 
 
 def open_from_args(args: argparse.Namespace, *, readonly: bool = False) -> KnowledgeBase:

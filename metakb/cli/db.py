@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.cli._common import add_command_group, add_db_argument, open_from_args, print_json
 
 __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``db info`` and ``db check``."""
-    parser = subparsers.add_parser("db", help="knowledge base information and integrity checks")
-    commands = parser.add_subparsers(dest="db_command", metavar="ACTION")
+    _, commands = add_command_group(subparsers, "db", help="knowledge base information and integrity checks",
+                                    dest="db_command", metavar="ACTION")
     info = commands.add_parser("info", help="counts of every table and the schema version")
     add_db_argument(info)
     info.add_argument("--json", action="store_true", help="print JSON")
@@ -21,7 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(check)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(handler=_check)
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
 
 
 def _info(args: argparse.Namespace) -> int:

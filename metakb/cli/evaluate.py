@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.cli._common import add_command_group, add_db_argument, open_from_args, print_json
 
 __all__ = ["register"]
 
@@ -24,8 +24,8 @@ def _folds(text: str) -> str | int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``metakb evaluate`` and its ``warmstart`` sub-command."""
-    parser = subparsers.add_parser("evaluate", help="measure warm starting on the knowledge base")
-    commands = parser.add_subparsers(dest="evaluate_command", metavar="WHAT")
+    _, commands = add_command_group(subparsers, "evaluate", help="measure warm starting on the knowledge base",
+                                    dest="evaluate_command", metavar="WHAT")
     ws = commands.add_parser(
         "warmstart", help="leave-one-dataset-out regret of kNN / Siamese recommendations vs baselines",
         description="For every dataset of SPACE, fit each warm starter on the other datasets only, "
@@ -53,7 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(ws)
     ws.add_argument("--json", action="store_true", help="print JSON")
     ws.set_defaults(handler=_warmstart)
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
 
 
 def _warmstart(args: argparse.Namespace) -> int:

@@ -14,7 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
+from metakb.cli._common import (
+    add_command_group,
+    add_db_argument,
+    open_from_args,
+    print_json,
+    print_table,
+)
 from metakb.errors import ConfigError
 
 __all__ = ["register", "store_summary", "SEARCH_SPACE"]
@@ -127,8 +133,8 @@ def _with_device(handler: Any) -> Any:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``metakb nas meta-train`` and ``metakb nas evaluate``."""
-    parser = subparsers.add_parser("nas", help="few-shot NAS: MetaNAS, Reptile, FO-MAML, ProtoNet on Omniglot")
-    sub = parser.add_subparsers(dest="nas_command", metavar="COMMAND")
+    _, sub = add_command_group(subparsers, "nas", help="few-shot NAS: MetaNAS, Reptile, FO-MAML, ProtoNet on Omniglot",
+                               dest="nas_command")
     train = sub.add_parser("meta-train", help="meta-train a learner, evaluate it, store the results")
     train.add_argument("--method", required=True, choices=METHODS)
     train.add_argument("--steps", type=int, required=True, help="meta-steps")
@@ -143,4 +149,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--checkpoint", required=True, help="checkpoint.pt or its folder (with config.json)")
     _common(ev)
     ev.set_defaults(handler=_with_device(_evaluate))
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])

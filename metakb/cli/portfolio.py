@@ -15,7 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
+from metakb.cli._common import (
+    add_command_group,
+    add_db_argument,
+    open_from_args,
+    print_json,
+    print_table,
+)
 from metakb.errors import ConfigError, DataError
 from metakb.store import KnowledgeBase
 
@@ -26,9 +32,8 @@ METHODS = ("greedy", "per-dataset-best", "top-average-rank", "random")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``metakb portfolio`` and its sub-commands."""
-    parser = subparsers.add_parser("portfolio", help="build, show and export portfolios of configurations")
-    commands = parser.add_subparsers(dest="portfolio_command", metavar="COMMAND")
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
+    _, commands = add_command_group(subparsers, "portfolio", help="build, show and export portfolios of configurations",
+                                    dest="portfolio_command")
 
     build = commands.add_parser("build", help="build a portfolio from the stored evaluations")
     build.add_argument("--space", required=True, help="search space name")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.cli._common import add_command_group, add_db_argument, open_from_args, print_json
 
 __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``metakb warmstart`` and its sub-commands."""
-    parser = subparsers.add_parser("warmstart", help="train the models behind `metakb recommend --method siamese`")
-    commands = parser.add_subparsers(dest="warmstart_command", metavar="COMMAND")
+    _, commands = add_command_group(subparsers, "warmstart",
+                                    help="train the models behind `metakb recommend --method siamese`",
+                                    dest="warmstart_command")
     train = commands.add_parser(
         "train-siamese", help="train the Siamese task embedding on every dataset of a space and store it",
         description="Train a network mapping meta-features to an embedding whose distances predict "
@@ -29,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(train)
     train.add_argument("--json", action="store_true", help="print JSON")
     train.set_defaults(handler=_train)
-    parser.set_defaults(handler=lambda args: (parser.print_help(), 2)[1])
 
 
 def _train(args: argparse.Namespace) -> int:

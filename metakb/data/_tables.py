@@ -338,14 +338,12 @@ def load_pmlb(folder: str | Path) -> Table:
     data = folder / f"{name}.tsv.gz"
     if not data.exists():
         raise DataError(f"PMLB folder {folder} has no {name}.tsv.gz")
-    categorical = _pmlb_categorical(folder / "metadata.yaml")
-    table = load_table(data, "target", name=name)
-    if categorical:
-        present = [c for c in categorical if c in table.X.columns]
-        table = table_from_frame(pd.concat([table.X, pd.Series(table.y, name="target")], axis=1), "target",
-                                 name=name, categorical=present)
-    table.source, table.source_id = "pmlb", name
-    return table
+    if data.stat().st_size == 0:
+        raise DataError(f"data file {data} is empty")
+    frame = _read_delimited(data, gz=True, sep="\t")
+    declared = _pmlb_categorical(folder / "metadata.yaml")
+    categorical = [c for c in declared if c in frame.columns and c != "target"]
+    return table_from_frame(frame, "target", name=name, categorical=categorical, source="pmlb", source_id=name)
 
 
 def _pmlb_categorical(metadata: Path) -> list[str]:

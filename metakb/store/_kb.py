@@ -29,7 +29,7 @@ import pandas as pd
 import sqlite_utils
 
 from metakb.errors import ConfigError, NotFoundError, StoreError
-from metakb.store._migrations import latest_version, migrate
+from metakb.store._migrations import latest_version, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
 
 __all__ = ["KnowledgeBase", "EVALUATION_STATUSES"]
@@ -94,26 +94,12 @@ class KnowledgeBase:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not an SQLite knowledge base ({exc})") from exc
         self._conn.execute("PRAGMA foreign_keys = ON")
+        version = refuse_newer(self._conn, self.path)
         if self.readonly:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version != latest_version():
-                migrate_probe = version > latest_version()
-                from metakb.errors import SchemaVersionError
-
-                if migrate_probe:
-                    raise SchemaVersionError(
-                        f"knowledge base {self.path} has schema version {version}, but this metakb "
-                        f"knows versions up to {latest_version()}; upgrade metakb to open it")
                 raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
                                  f"once without readonly to migrate it to {latest_version()}")
             return
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > latest_version():  # refuse before anything (even the journal mode) changes
-            from metakb.errors import SchemaVersionError
-
-            raise SchemaVersionError(
-                f"knowledge base {self.path} has schema version {version}, but this metakb knows "
-                f"versions up to {latest_version()}; upgrade metakb (pip install -U metakb) to open it")
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")

@@ -17,7 +17,7 @@ from pathlib import Path
 from metakb.errors import SchemaVersionError, StoreError
 from metakb.store._util import utc_now
 
-__all__ = ["Migration", "migrations_dir", "load_migrations", "latest_version", "migrate"]
+__all__ = ["Migration", "migrations_dir", "load_migrations", "latest_version", "migrate", "refuse_newer"]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -70,12 +70,7 @@ def migrate(conn: sqlite3.Connection, path_label: str, folder: Path | None = Non
         SchemaVersionError: the file's version is newer than the newest migration known here.
     """
     migrations = load_migrations(folder)
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > len(migrations):
-        raise SchemaVersionError(
-            f"knowledge base {path_label} has schema version {current}, but this metakb knows "
-            f"versions up to {len(migrations)}; upgrade metakb (pip install -U metakb) to open it"
-        )
+    current = refuse_newer(conn, path_label, len(migrations))
     for migration in migrations[current:]:
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -94,6 +89,21 @@ def migrate(conn: sqlite3.Connection, path_label: str, folder: Path | None = Non
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             raise StoreError(f"migration {migration.version:04d}_{migration.name} failed on {path_label}: {exc}") from exc
+    return current
+
+
+def refuse_newer(conn: sqlite3.Connection, path_label: str, known: int | None = None) -> int:
+    """The file's schema version; raise SchemaVersionError if it is newer than ``known``.
+
+    Called before anything is written (even the journal mode), so a refused file is untouched.
+    """
+    known = latest_version() if known is None else known
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > known:
+        raise SchemaVersionError(
+            f"knowledge base {path_label} has schema version {current}, but this metakb knows "
+            f"versions up to {known}; upgrade metakb (pip install -U metakb) to open it"
+        )
     return current
 
 

@@ -24,7 +24,13 @@ from nas_meta.ops import PARAMETER_FREE, PRIMITIVES
 __all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass", "logits_of", "zero_head"]
 
 Params = dict[str, torch.Tensor]
+Temperature = float | torch.Tensor
 _FREE_IDX = [i for i, p in enumerate(PRIMITIVES) if p in PARAMETER_FREE and p != "none"]
+# A slice, not an index list: indexing with a Python list copies it to the device, which a
+# CUDA graph capture forbids. The space lists pools and skip connection next to each other.
+_FREE = slice(_FREE_IDX[0], _FREE_IDX[-1] + 1)
+if list(range(_FREE.start, _FREE.stop)) != _FREE_IDX:
+    raise ImportError(f"parameter-free operations must be contiguous in PRIMITIVES; got positions {_FREE_IDX}")
 
 
 @dataclass(frozen=True)
@@ -34,44 +40,51 @@ class AdaptConfig:
     Attributes:
         steps: gradient steps.
         lr: step size of the network weights and the head.
-        lr_arch: step size of the architecture weights (0 keeps them fixed).
+        lr_arch: step size of the architecture weights (0 keeps them fixed); a 0-dim tensor
+            lets a captured CUDA graph follow a schedule without being captured again.
         arch_reg: weight of the penalty on the softmax mass of parameter-free operations.
         hard: use the discretised cells (0/1 operation weights) instead of the mixture.
     """
 
     steps: int = 5
     lr: float = 0.1
-    lr_arch: float = 0.0
+    lr_arch: float | torch.Tensor = 0.0
     arch_reg: float = 0.0
     hard: bool = False
 
 
-def parameter_free_mass(params: Mapping[str, torch.Tensor], temperature: float = 1.0) -> torch.Tensor:
+def parameter_free_mass(params: Mapping[str, torch.Tensor], temperature: Temperature = 1.0) -> torch.Tensor:
     """Mean softmax weight of skip connections and pools over every edge of both cells."""
-    masses = [torch.softmax(params[k] / temperature, dim=-1)[:, _FREE_IDX].sum(-1).mean()
+    masses = [torch.softmax(params[k] / temperature, dim=-1)[:, _FREE].sum(-1).mean()
               for k in ("alpha_normal", "alpha_reduce") if k in params]
     return torch.stack(masses).mean() if masses else torch.zeros(())
 
 
-def _features(model: nn.Module, params: Params, x: torch.Tensor, hard: bool) -> torch.Tensor:
+def _features(model: nn.Module, params: Params, x: torch.Tensor, hard: bool, temperature: Temperature) -> torch.Tensor:
+    """Network features; a supernet's operation weights come from ``params`` (soft or 0/1)."""
+    if "alpha_normal" not in params:
+        return functional_call(model, params, (x,))
     if hard:
         from nas_meta.genotypes import hard_weights
 
         nodes = int(getattr(model, "nodes"))  # noqa: B009 - a SearchNetwork attribute, not typed on Module
         weights = (hard_weights(params["alpha_normal"], nodes), hard_weights(params["alpha_reduce"], nodes))
-        return functional_call(model, params, (x,), {"weights": weights})
-    return functional_call(model, params, (x,))
+    else:
+        weights = (torch.softmax(params["alpha_normal"] / temperature, dim=-1),
+                   torch.softmax(params["alpha_reduce"] / temperature, dim=-1))
+    return functional_call(model, params, (x,), {"weights": weights})
 
 
-def logits_of(model: nn.Module, params: Params, head: Params, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
+def logits_of(model: nn.Module, params: Params, head: Params, x: torch.Tensor, hard: bool = False,
+              temperature: Temperature = 1.0) -> torch.Tensor:
     """Class scores of ``x`` under network ``params`` and linear ``head``."""
-    return F.linear(_features(model, params, x, hard), head["weight"], head["bias"])
+    return F.linear(_features(model, params, x, hard, temperature), head["weight"], head["bias"])
 
 
 def task_loss(model: nn.Module, params: Params, head: Params, x: torch.Tensor, y: torch.Tensor,
-              cfg: AdaptConfig, temperature: float = 1.0) -> torch.Tensor:
+              cfg: AdaptConfig, temperature: Temperature = 1.0) -> torch.Tensor:
     """Cross-entropy of the task, plus the parameter-free penalty when ``cfg.arch_reg > 0``."""
-    loss = F.cross_entropy(logits_of(model, params, head, x, cfg.hard), y)
+    loss = F.cross_entropy(logits_of(model, params, head, x, cfg.hard, temperature), y)
     if cfg.arch_reg > 0 and "alpha_normal" in params:
         loss = loss + cfg.arch_reg * parameter_free_mass(params, temperature)
     return loss
@@ -84,7 +97,7 @@ def zero_head(model: nn.Module, ways: int, like: torch.Tensor) -> Params:
 
 
 def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, ways: int, cfg: AdaptConfig,
-          head: Params | None = None, temperature: float = 1.0) -> tuple[Params, Params]:
+          head: Params | None = None, temperature: Temperature = 1.0) -> tuple[Params, Params]:
     """``cfg.steps`` SGD steps on ``(x, y)`` from ``params`` and a zero (or given) head.
 
     Returns:
@@ -101,6 +114,6 @@ def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, wa
 
 
 def accuracy(model: nn.Module, params: Params, head: Params, x: torch.Tensor, y: torch.Tensor,
-             hard: bool = False) -> torch.Tensor:
+             hard: bool = False, temperature: Temperature = 1.0) -> torch.Tensor:
     """Share of ``x`` classified as ``y`` (a 0-dim tensor)."""
-    return (logits_of(model, params, head, x, hard).argmax(-1) == y).float().mean()
+    return (logits_of(model, params, head, x, hard, temperature).argmax(-1) == y).float().mean()

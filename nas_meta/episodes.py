@@ -27,20 +27,27 @@ class Episodes:
         support_y: long ``(B, N*K)``.
         query_x: float ``(B, N*Q, 1, 28, 28)``.
         query_y: long ``(B, N*Q)``.
+        n_ways: N, when known without looking at the labels (0: read from ``support_y``).
     """
 
     support_x: torch.Tensor
     support_y: torch.Tensor
     query_x: torch.Tensor
     query_y: torch.Tensor
+    n_ways: int = 0
 
     def __len__(self) -> int:
         return int(self.support_x.shape[0])
 
+    @property
+    def ways(self) -> int:
+        """N; known from the sampler without a device-to-host read (which CUDA graphs forbid)."""
+        return self.n_ways or int(self.support_y.max()) + 1
+
     def episode(self, i: int) -> Episodes:
         """Episode ``i`` as a batch of one."""
         return Episodes(self.support_x[i:i + 1], self.support_y[i:i + 1],
-                        self.query_x[i:i + 1], self.query_y[i:i + 1])
+                        self.query_x[i:i + 1], self.query_y[i:i + 1], self.n_ways)
 
 
 class EpisodeSampler:
@@ -91,4 +98,4 @@ class EpisodeSampler:
         qx = x[:, :, self.shots:].reshape(batch, -1, 1, h, w)
         sy = y[:, :, :self.shots].reshape(batch, -1)
         qy = y[:, :, self.shots:].reshape(batch, -1)
-        return Episodes(sx, sy, qx, qy)
+        return Episodes(sx, sy, qx, qy, self.ways)

@@ -19,6 +19,7 @@ import json
 import math
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ from nas_meta._progress import progress
 from nas_meta.backbones import Conv4
 from nas_meta.episodes import Episodes, EpisodeSampler
 from nas_meta.genotypes import discretise, parameter_free_share
+from nas_meta.graphs import GraphedFunction
 from nas_meta.supernet import SearchNetwork
 
 __all__ = ["FewShotLearner", "Reptile", "FOMAML", "MetaNAS", "ProtoNet", "METHODS", "load_learner",
@@ -81,7 +83,8 @@ class FewShotLearner:
     def _build_model(self) -> nn.Module:
         raise NotImplementedError
 
-    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float | torch.Tensor:
+        """One meta-update; returns its training loss (a tensor stays on the device)."""
         raise NotImplementedError
 
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
@@ -128,9 +131,10 @@ class FewShotLearner:
                 break
             loss = self._meta_step(sampler.sample(meta_batch), frac)
             self.steps_done_ += 1
-            if step % 50 == 0 or step == steps - 1:
-                self.history_.append({"step": float(step), "loss": float(loss), "seconds": elapsed})
-                bar.set_postfix(loss=f"{loss:.3f}")
+            if step % 50 == 0 or step == steps - 1:  # the only device-to-host read of the loop
+                value = float(loss)
+                self.history_.append({"step": float(step), "loss": value, "seconds": elapsed})
+                bar.set_postfix(loss=f"{value:.3f}")
         _sync(self.device_)
         self.train_seconds_ += time.perf_counter() - start
         return self
@@ -217,8 +221,9 @@ class _GradientLearner(FewShotLearner):
     """Shared parts of the learners that adapt by gradient steps (Reptile, FO-MAML, MetaNAS)."""
 
     def __init__(self, *, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(device=device, seed=seed)
+        self.cuda_graphs = cuda_graphs
         self.inner_steps = inner_steps
         self.inner_lr = inner_lr
         self.eval_steps = eval_steps
@@ -233,49 +238,93 @@ class _GradientLearner(FewShotLearner):
     def _adapt_cfg(self, steps: int) -> AdaptConfig:
         return AdaptConfig(steps=steps, lr=self.inner_lr)
 
+    def _scalar(self, value: float) -> torch.Tensor:
+        """A 0-dim tensor on the model's device: how a changing scalar enters a CUDA graph."""
+        return torch.tensor(float(value), device=self.device_)
+
+    def _graphed(self, key: tuple, fn: Any) -> GraphedFunction:
+        """The :class:`GraphedFunction` of ``fn``, one per ``key`` (the settings baked into it)."""
+        cache: dict[tuple, GraphedFunction] = self.__dict__.setdefault("_graph_cache", {})
+        if key not in cache:
+            cache[key] = GraphedFunction(fn, enabled=self.cuda_graphs)
+        return cache[key]
+
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
-        cfg, model, ways, t = self._adapt_cfg(self.eval_steps), self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+        cfg, model, ways = self._adapt_cfg(self.eval_steps), self.model_, episodes.ways
 
-        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-            p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
-            return accuracy(model, p, h, qx, qy)
+        def batch(sx, sy, qx, qy, t):  # type: ignore[no-untyped-def]
+            def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
+                return accuracy(model, p, h, qx, qy, temperature=t)
 
-        acc = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), episodes.support_x, episodes.support_y,
-                                                     episodes.query_x, episodes.query_y)
-        return {"accuracy": acc}
+            return {"accuracy": vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)}
+
+        fn = self._graphed(("eval", cfg, ways), batch)
+        return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                  self._scalar(self._temperature()))
 
     def _reptile_update(self, episodes: Episodes, cfg: AdaptConfig, eps: float, frozen: tuple[str, ...] = (),
-                        eps_arch: float | None = None) -> float:
-        """Adapt on support and query together, then move towards the mean adapted weights."""
-        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
+                        eps_arch: float | None = None) -> torch.Tensor:
+        """Adapt on support and query together, then move towards the mean adapted weights.
+
+        The adaptation of the whole meta-batch is one captured graph on CUDA; ``cfg.lr_arch``
+        enters it as a tensor, so switching the architecture search on or off needs no new
+        capture. Returns the mean post-adaptation loss (a 0-dim tensor, not read back).
+        """
+        model, ways = self.model_, episodes.ways
         x = torch.cat([episodes.support_x, episodes.query_x], 1)
         y = torch.cat([episodes.support_y, episodes.query_y], 1)
+        fixed = replace(cfg, lr_arch=0.0)
 
-        def one(params, x, y):  # type: ignore[no-untyped-def]
-            p, h = adapt(model, params, x, y, ways, cfg, temperature=t)
-            return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t)
+        def batch(x, y, t, lr_arch):  # type: ignore[no-untyped-def]
+            task_cfg = replace(fixed, lr_arch=lr_arch)
 
-        adapted, loss = vmap(one, in_dims=(None, 0, 0))(self._params(), x, y)
+            def one(params, x, y):  # type: ignore[no-untyped-def]
+                p, h = adapt(model, params, x, y, ways, task_cfg, temperature=t)
+                return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t)
+
+            adapted, loss = vmap(one, in_dims=(None, 0, 0))(self._params(), x, y)
+            return {k: v.mean(0) for k, v in adapted.items()}, loss.mean()
+
+        fn = self._graphed(("reptile", fixed, ways), batch)
+        mean_adapted, loss = fn(x, y, self._scalar(self._temperature()), self._scalar(float(cfg.lr_arch)))
+        groups: dict[float, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+        for name, p in self.model_.named_parameters():
+            if frozen and name.startswith(frozen):
+                continue
+            step = eps_arch if eps_arch is not None and name.startswith("alpha") else eps
+            targets = groups.setdefault(float(step), ([], []))
+            targets[0].append(p.data)
+            targets[1].append(mean_adapted[name])
         with torch.no_grad():
-            for name, p in self.model_.named_parameters():
-                if not (frozen and name.startswith(frozen)):
-                    step = eps_arch if eps_arch is not None and name.startswith("alpha") else eps
-                    p.add_(adapted[name].mean(0) - p, alpha=step)
-        return float(loss.mean())
+            for step, (params, means) in groups.items():
+                torch._foreach_lerp_(params, means, step)  # p += step * (mean adapted p - p)
+        return loss
 
-    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig) -> tuple[dict[str, torch.Tensor], float]:
-        """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks."""
-        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
-        qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
+    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks.
 
-        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-            p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
-            g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
-            return g, task_loss(model, p, h, qx, qy, qcfg, t)
+        One captured graph on CUDA (see :meth:`_reptile_update`); the returned tensors are its
+        output buffers, overwritten by the next meta-step.
+        """
+        model, ways = self.model_, episodes.ways
+        fixed = replace(cfg, lr_arch=0.0)
 
-        g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), episodes.support_x, episodes.support_y,
-                                                         episodes.query_x, episodes.query_y)
-        return {k: v.mean(0) for k, v in g.items()}, float(loss.mean())
+        def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
+            task_cfg = replace(fixed, lr_arch=lr_arch)
+            qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
+
+            def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+                p, h = adapt(model, params, sx, sy, ways, task_cfg, temperature=t)
+                g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
+                return g, task_loss(model, p, h, qx, qy, qcfg, t)
+
+            g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
+            return {k: v.mean(0) for k, v in g.items()}, loss.mean()
+
+        fn = self._graphed(("fomaml", fixed, ways), batch)
+        return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                  self._scalar(self._temperature()), self._scalar(float(cfg.lr_arch)))
 
 
 class Reptile(_GradientLearner):
@@ -287,6 +336,7 @@ class Reptile(_GradientLearner):
         inner_lr: SGD step size, in training and at test.
         eval_steps: SGD steps on the support set at test time.
         meta_lr: initial Reptile step size (interpolation towards the adapted weights).
+        cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
     """
@@ -294,15 +344,15 @@ class Reptile(_GradientLearner):
     method = "reptile"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         device=device, seed=seed)
+                         cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, seed=self.seed)
 
-    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         return self._reptile_update(episodes, self._adapt_cfg(self.inner_steps), self.meta_lr * (1.0 - progress_frac))
 
 
@@ -315,6 +365,7 @@ class FOMAML(_GradientLearner):
         inner_lr: SGD step size, in training and at test.
         eval_steps: SGD steps at test time.
         meta_lr: Adam step size of the meta-update.
+        cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
     """
@@ -322,15 +373,15 @@ class FOMAML(_GradientLearner):
     method = "fomaml"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1e-3, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1e-3, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         device=device, seed=seed)
+                         cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, seed=self.seed)
 
-    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         if not hasattr(self, "optimizer_"):
             self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.meta_lr)
         grads, loss = self._fomaml_grads(episodes, self._adapt_cfg(self.inner_steps))
@@ -367,6 +418,7 @@ class MetaNAS(_GradientLearner):
         arch_warmup, arch_stop: share of meta-training after which the architecture starts
             and stops being meta-learned.
         tau_start, tau_end: softmax temperature, annealed linearly (soft pruning).
+        cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device, seed: torch device and seed.
     """
 
@@ -376,9 +428,9 @@ class MetaNAS(_GradientLearner):
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
-                 device: str = "cpu", seed: int = 0) -> None:
+                 cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         device=device, seed=seed)
+                         cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels, self.layers, self.nodes = channels, layers, nodes
         self.meta_algorithm = meta_algorithm
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
@@ -401,7 +453,7 @@ class MetaNAS(_GradientLearner):
         return AdaptConfig(steps=steps, lr=self.inner_lr, lr_arch=self.inner_lr_arch if arch else 0.0,
                            arch_reg=self.arch_reg)
 
-    def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
+    def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         model: SearchNetwork = self.model_  # type: ignore[assignment]
         model.temperature = self.tau_start + (self.tau_end - self.tau_start) * progress_frac
         search = self.arch_warmup <= progress_frac < self.arch_stop
@@ -426,20 +478,27 @@ class MetaNAS(_GradientLearner):
         return self.model_.genotype()  # type: ignore[operator]
 
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
-        model, ways, t = self.model_, int(episodes.support_y.max()) + 1, self._temperature()
-        search_cfg = self._adapt_cfg(self.eval_steps)
+        model, ways = self.model_, episodes.ways
+        search_cfg = replace(self._adapt_cfg(self.eval_steps), lr_arch=0.0)
         tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True)
 
-        def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-            p, h = adapt(model, params, sx, sy, ways, search_cfg, temperature=t)
-            soft = accuracy(model, p, h, qx, qy)
-            p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h, temperature=t)
-            return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
+        def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
+            cfg = replace(search_cfg, lr_arch=lr_arch)
 
-        acc, soft, a_n, a_r = vmap(one, in_dims=(None, 0, 0, 0, 0))(
-            self._params(), episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+            def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
+                soft = accuracy(model, p, h, qx, qy, temperature=t)
+                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h, temperature=t)
+                return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
+
+            return vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
+
+        fn = self._graphed(("eval", search_cfg, tune_cfg, ways), batch)
+        acc, soft, a_n, a_r = fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                                 self._scalar(self._temperature()), self._scalar(self.inner_lr_arch))
+        a_n, a_r = a_n.cpu(), a_r.cpu()  # graph buffers: read before the next batch overwrites them
         shares = torch.tensor([parameter_free_share(discretise(a_n[i], a_r[i])) for i in range(len(acc))])
-        return {"accuracy": acc, "supernet_accuracy": soft, "parameter_free_share": shares}
+        return {"accuracy": acc.clone(), "supernet_accuracy": soft.clone(), "parameter_free_share": shares}
 
 
 class ProtoNet(FewShotLearner):

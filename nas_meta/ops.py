@@ -11,6 +11,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -45,18 +46,22 @@ class ReLUConvBN(nn.Sequential):
 
 
 class DepthwiseConv2d(nn.Conv2d):
-    """A depthwise convolution that runs as a dense one with a diagonal kernel on CUDA.
+    """A depthwise convolution that can run as a dense one with a diagonal kernel on CUDA.
 
-    Mathematically the same operation. PyTorch's native depthwise kernels (used for float32
-    on CUDA) have slow weight gradients, and under ``vmap`` every task's weights multiply the
-    groups; a dense convolution of a few channels costs more arithmetic but runs on cuDNN.
+    Mathematically the same operation either way. Measured on an H100 with the MetaNAS
+    meta-step captured as a CUDA graph (``benchmarks/nas_profile.py``), cuDNN's native
+    depthwise kernels under ``vmap`` take 1.20 s per meta-step and the dense diagonal form
+    1.42 s, so the native kernels are the default; set ``dense_on_cuda`` to compare.
     """
+
+    # Class-wide switch, for measuring both kernels (benchmarks/nas_profile.py).
+    dense_on_cuda: ClassVar[bool] = False
 
     def __init__(self, channels: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> None:
         super().__init__(channels, channels, kernel, stride, padding, dilation=dilation, groups=channels, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not x.is_cuda:
+        if not (x.is_cuda and self.dense_on_cuda):
             return super().forward(x)
         eye = torch.eye(self.in_channels, device=x.device, dtype=x.dtype)
         dense = self.weight * eye[:, :, None, None]  # (C, 1, k, k) -> (C, C, k, k), zero off the diagonal

@@ -46,6 +46,15 @@ def _samplers(data: str | None, cache: str | None, ways: int, shots: int, querie
     return EpisodeSampler(arr.images, ways, shots, queries, device=device, seed=seed)
 
 
+def _batch_size(episodes: int, images_per_episode: int, max_images: int = 4000, max_batch: int = 100) -> int:
+    """Episodes per evaluation batch: at most ``max_images`` images, and a divisor of ``episodes``.
+
+    Equal batches keep one tensor shape, so a CUDA-graphed evaluation is captured only once.
+    """
+    cap = max(1, min(max_batch, episodes, max_images // images_per_episode))
+    return next(b for b in range(cap, 0, -1) if episodes % b == 0)
+
+
 def evaluate_learner(learner: FewShotLearner, settings: Sequence[tuple[int, int]], episodes: int, *,
                      data: str | None = None, cache: str | None = None, queries: int = 15, seed: int = 1,
                      batch: int | None = None, time_budget: float | None = None,
@@ -57,8 +66,7 @@ def evaluate_learner(learner: FewShotLearner, settings: Sequence[tuple[int, int]
     results = []
     for ways, shots in settings:
         sampler = _samplers(data, cache, ways, shots, queries, learner.device, seed, train=False)
-        n_img = ways * (shots + queries)
-        size = batch or max(1, min(100, (1000 if isinstance(learner, MetaNAS) else 4000) // n_img))
+        size = batch or _batch_size(episodes, ways * (shots + queries))
         res = learner.evaluate(sampler, episodes, batch=size, time_budget=time_budget, show_progress=show_progress)
         res.update({"queries": queries, "test_alphabets": list(TEST_ALPHABETS), "eval_seed": seed})
         results.append(res)

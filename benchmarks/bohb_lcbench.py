@@ -19,9 +19,16 @@ and normalised per task as ``(best - acc) / (best - median)`` over 20,000 random
 at 52 epochs (clipped below at 0). Overhead per suggestion is the wall time of a run minus the
 time spent inside the objective, divided by the number of evaluations.
 
+``--proposals`` runs a narrower check instead: both BOHBs (ours and HpBandSter's config
+generator) are given the same observations (``PROPOSAL_OBS`` random configurations with their
+2-epoch loss, per task and seed) and draw ``PROPOSAL_DRAWS`` model-based proposals each
+(``random_fraction=0``); the mean normalised 52-epoch regret of the proposals is compared,
+paired over task x seed (equal implementations differ only by sampling noise).
+
 Usage (from the repository root; peers: ``bash benchmarks/setup_peers_env.sh``)::
 
     nice -n 15 .venv/bin/python benchmarks/bohb_lcbench.py --tasks 10 --seeds 3 --budget 20
+    nice -n 15 .venv/bin/python benchmarks/bohb_lcbench.py --methods bohb,hpbandster --proposals
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ POOL_SIZE = 10_000
 PORTFOLIO_SIZE = 2
 PRIOR_PER_TASK = 40
 CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100)
+PROPOSAL_OBS, PROPOSAL_DRAWS, PROPOSAL_EPOCH = 40, 400, 2
 
 
 # ---------------------------------------------------------------------- common helpers
@@ -235,6 +243,94 @@ def run_optuna(bench, task, seed, budget):
 
 RUNNERS = {"bohb": run_bohb, "random": run_random, "hpbandster": run_hpbandster,
            "smac": run_smac, "dehb": run_dehb, "optuna": run_optuna}
+
+
+# ---------------------------------------------------------------------- proposal check
+def _plain(configs) -> list[dict]:
+    return [{k: (int(v) if isinstance(v, (int, np.integer)) else float(v))
+             for k, v in dict(c).items()} for c in configs]
+
+
+def draw_proposals(bench, method: str, task: str, seed: int) -> list[dict]:
+    """Model-based proposals of ``method`` after the same fixed observations (see module doc)."""
+    from metakb.optimizers import BOHB, Result, hyperband_budgets, restore
+
+    configs = _plain(bench.configspace(seed=10_000 + seed).sample_configuration(PROPOSAL_OBS))
+    losses = 1.0 - bench.evaluate(configs, task, PROPOSAL_EPOCH) / 100.0
+    budget = float(hyperband_budgets(MIN_EPOCH, MAX_EPOCH, ETA)[0])  # the smallest rung
+    if method == "hpbandster":
+        import logging
+        from types import SimpleNamespace
+
+        from hpbandster.optimizers.config_generators.bohb import BOHB as HpCG
+
+        logging.getLogger("hpbandster").setLevel(logging.ERROR)
+        np.random.seed(seed)  # HpBandSter samples with numpy's global generator
+        space = bench.configspace(seed=seed)
+        cg = HpCG(space, random_fraction=0.0)
+        for config, loss in zip(configs, losses, strict=True):
+            cg.new_result(SimpleNamespace(result={"loss": float(loss)}, exception=None,
+                                          kwargs={"config": config, "budget": budget}))
+        draws = [cg.get_config(budget) for _ in range(PROPOSAL_DRAWS)]
+        assert all(info.get("model_based_pick") for _, info in draws)
+        return _plain(c for c, _ in draws)
+    # Ours: the same observations as a finished history, replayed into the model by restore().
+    state = BOHB(bench.configspace(), MIN_EPOCH, MAX_EPOCH, eta=ETA, random_fraction=0.0,
+                 seed=seed).state()
+    state.history = [Result(i, c, budget, float(loss)).to_dict()
+                     for i, (c, loss) in enumerate(zip(configs, losses, strict=True))]
+    state.next_trial_id = len(configs)
+    opt = restore(state)
+    trials = [opt.suggest() for _ in range(PROPOSAL_DRAWS)]
+    assert all(t.info.get("model_based_pick") for t in trials)
+    return _plain(t.config for t in trials)
+
+
+def proposals_main(args: argparse.Namespace) -> None:
+    bench = load_bench(args.data)
+    out_path = Path(args.out) / f"proposals_{args.method}.jsonl"
+    for seed in range(args.seeds):
+        for task in args.task_ids.split(","):
+            configs = draw_proposals(bench, args.method, task, seed)
+            acc = bench.evaluate(configs, task, MAX_EPOCH)
+            layers = np.bincount([c["num_layers"] for c in configs], minlength=6)[1:]
+            rec = {"method": args.method, "task": task, "seed": seed,
+                   "acc": acc.tolist(), "num_layers": layers.tolist()}
+            with out_path.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(f"{args.method} task {task} seed {seed}: mean acc {acc.mean():.2f}", flush=True)
+
+
+def compare_proposals(out: Path, methods: list[str], tasks: list[str], seeds: int,
+                      refs: dict) -> dict:
+    """Mean normalised regret of the proposals per method, paired over task x seed."""
+    from scipy.stats import wilcoxon
+
+    cells: dict[str, dict] = {}
+    for m in methods:
+        path = out / f"proposals_{m}.jsonl"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            r = json.loads(line)
+            if r["task"] in tasks and r["seed"] < seeds:
+                ref = refs[r["task"]]
+                regret = (ref["best"] - np.asarray(r["acc"])) / (ref["best"] - ref["median"])
+                cells.setdefault(m, {})[(r["task"], r["seed"])] = (float(regret.mean()),
+                                                                   r["num_layers"])
+    summary: dict = {"draws": PROPOSAL_DRAWS, "observations": PROPOSAL_OBS, "methods": {}}
+    for m, c in cells.items():
+        layers = np.sum([v[1] for v in c.values()], axis=0)
+        summary["methods"][m] = {"n_cells": len(c),
+                                 "mean_regret": float(np.mean([v[0] for v in c.values()])),
+                                 "num_layers_share": (layers / layers.sum()).round(3).tolist()}
+    if len(cells) == 2:
+        a, b = list(cells)
+        common = sorted(set(cells[a]) & set(cells[b]))
+        x = np.array([cells[a][k][0] for k in common])
+        y = np.array([cells[b][k][0] for k in common])
+        summary["paired"] = {"a": a, "b": b, "n": len(common),
+                             "mean_diff": float((x - y).mean()),
+                             "p_two_sided": float(wilcoxon(x, y).pvalue)}
+    return summary
 
 
 # ---------------------------------------------------------------------- warm start (LOTO)
@@ -472,11 +568,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--aggregate-only", action="store_true")
     parser.add_argument("--seeds-for", default="", metavar="M=N,...",
                         help="aggregate fewer seeds for some methods (e.g. smac=3)")
+    parser.add_argument("--proposals", action="store_true",
+                        help="compare model-based proposals on fixed observations (see above)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
     parser.add_argument("--task-ids", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.worker and args.proposals:
+        proposals_main(args)
+        return
     if args.worker:
         worker_main(args)
         return
@@ -492,12 +593,19 @@ def main(argv: list[str] | None = None) -> None:
             cmd = [python_for(m), __file__, "--worker", "--method", m, "--data", str(args.data),
                    "--out", str(args.out), "--seeds", str(args.seeds), "--budget",
                    str(args.budget), "--task-ids", ",".join(tasks)]
+            cmd += ["--proposals"] if args.proposals else []
             start = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True)
             print(f"[{m}] {time.perf_counter() - start:.0f} s, exit {proc.returncode}",
                   flush=True)
             if proc.returncode:
                 print(proc.stderr[-3000:], file=sys.stderr)
+    if args.proposals:
+        result = compare_proposals(args.out, methods, tasks, args.seeds, refs)
+        (args.out / f"proposals_s{args.seeds}_t{len(tasks)}.json").write_text(
+            json.dumps(result, indent=1))
+        print(json.dumps(result, indent=1))
+        return
     seeds_for = {k: int(v) for k, v in (item.split("=") for item in args.seeds_for.split(",")
                                          if item)}
     summary = aggregate(args.out, methods, tasks, args.seeds, args.budget, refs, seeds_for)

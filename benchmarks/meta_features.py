@@ -9,11 +9,14 @@ itself with OMP/OPENBLAS/MKL_NUM_THREADS=1) and a wall-clock limit per tool and 
 (``--timeout``; a tool that runs past it is stopped and charged the CPU time it had used,
 marked as a lower bound, so pymfe's total is an underestimate). Times are CPU seconds of
 the process (``time.process_time``): the machine is shared, and wall time would mostly
-measure the other jobs. Prints per-dataset seconds, the totals and the ratio;
-``--markdown FILE`` writes the table into that file's ``## Meta-features (issue 3)`` section.
+measure the other jobs. ``--repeat-metakb K`` times meta_features K times per dataset and
+keeps the median (pymfe, which takes most of the run, is timed once). Prints per-dataset
+seconds, the totals and the ratio; ``--markdown FILE`` writes the table into that file's
+``## Meta-features (issue 3)`` section.
 
 Usage:
-    python benchmarks/meta_features.py [--data DIR] [--limit N] [--markdown docs/benchmarks.md]
+    python benchmarks/meta_features.py [--data DIR] [--limit N] [--repeat-metakb K]
+        [--markdown docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ def _time(tool: str, X: np.ndarray, y: np.ndarray, max_rows: int, limit: int) ->
         signal.alarm(0)
 
 
+def _median_time(tool: str, X: np.ndarray, y: np.ndarray, max_rows: int, limit: int,
+                 repeat: int) -> tuple[float, str]:
+    """The median CPU seconds of ``repeat`` timings (notes of any run kept, e.g. a timeout)."""
+    runs = [_time(tool, X, y, max_rows, limit) for _ in range(repeat)]
+    notes = sorted({note for _, note in runs if note})
+    return float(np.median([seconds for seconds, _ in runs])), "; ".join(notes)
+
+
 def _load(path: Path, max_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """The dataset cut to meta_features' own stratified subsample (seed 0) of max_rows rows."""
     from meta_features._data import prepare
@@ -100,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--timeout", type=int, default=60,
                         help="wall-clock seconds per tool and dataset before it is stopped")
+    parser.add_argument("--repeat-metakb", type=int, default=1, metavar="K",
+                        help="time meta_features K times per dataset and keep the median")
     parser.add_argument("--start", type=int, default=0,
                         help="skip the N smallest datasets (to split a run over processes)")
     parser.add_argument("--table-from", nargs="+", default=None, metavar="LOG",
@@ -107,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                              "runs (a dataset's first line wins)")
     parser.add_argument("--markdown", default=None, help="write the table into this file")
     args = parser.parse_args(argv)
+    if args.repeat_metakb < 1:
+        parser.error(f"--repeat-metakb must be an int >= 1; got {args.repeat_metakb}")
     if args.table_from:
         rows = _rows_from_logs([Path(p) for p in args.table_from])
         table, summary = _summarise(rows)
@@ -124,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in index["name"]:
         path = pmlb / "datasets" / name / f"{name}.tsv.gz"
         X, y = _load(path, args.max_rows)
-        ours, note_a = _time("metakb", X, y, args.max_rows, args.timeout)
+        ours, note_a = _median_time("metakb", X, y, args.max_rows, args.timeout,
+                                    args.repeat_metakb)
         theirs, note_b = _time("pymfe", X, y, args.max_rows, args.timeout)
         rows.append({"dataset": name, "metakb_s": ours, "pymfe_s": theirs,
                      "ratio": theirs / ours if ours > 0 else float("nan"),
@@ -165,6 +181,7 @@ def _summarise(rows: list[dict]) -> tuple[pd.DataFrame, dict]:
         "datasets": len(table), "compared": len(ok), "metakb_total_s": total_a,
         "pymfe_total_s": total_b, "ratio_total": total_b / total_a,
         "ratio_median": statistics.median(ok["ratio"]), "metakb_max_s": ok["metakb_s"].max(),
+        "metakb_slowest": str(ok.loc[ok["metakb_s"].idxmax(), "dataset"]) if len(ok) else "",
         "metakb_over_5s": int((ok["metakb_s"] > 5).sum()),
         "pymfe_timeouts": int(table["note"].str.contains("pymfe timeout").sum()),
     }
@@ -172,19 +189,24 @@ def _summarise(rows: list[dict]) -> tuple[pd.DataFrame, dict]:
 
 
 def _write_markdown(path: Path, table: pd.DataFrame, summary: dict, argv: list[str] | None) -> None:
-    command = "python benchmarks/meta_features.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    command = "python benchmarks/meta_features.py " + " ".join(args)
+    repeat = args[args.index("--repeat-metakb") + 1] if "--repeat-metakb" in args else "1"
     lines = [
         SECTION, "",
-        f"Command: `{command.strip()}`; date: {dt.date.today().isoformat()}; machine: 2 shared "
-        "cores (other jobs running: load average about 10), CPU seconds of the process "
+        f"Command: `{command.strip()}`; date: {dt.date.today().isoformat()}; machine: "
+        f"{os.cpu_count()} shared cores (load average {os.getloadavg()[1]:.1f} over the last 5 "
+        "minutes when the table was written), CPU seconds of the process "
         "(`time.process_time`), one BLAS thread per tool, both tools in one process (imports "
         "not timed), a wall-clock limit per tool, a tool past it charged the CPU time used so far (a lower bound), identical rows (stratified subsample of at most "
-        "`--max-rows`). All five groups; pymfe 0.4.4 default groups.", "",
+        f"`--max-rows`). All five groups; pymfe 0.4.4 default groups. metakb: median of {repeat} "
+        "timing(s) per dataset; pymfe: one.", "",
         f"- datasets: {summary['datasets']} (compared: {summary['compared']})",
         f"- total CPU seconds: metakb {summary['metakb_total_s']:.1f}, pymfe "
         f"{summary['pymfe_total_s']:.1f}; **ratio {summary['ratio_total']:.1f}x** "
         f"(median per dataset {summary['ratio_median']:.1f}x)",
-        f"- slowest metakb dataset: {summary['metakb_max_s']:.2f} s; over 5 s: "
+        f"- slowest metakb dataset: {summary['metakb_max_s']:.2f} s "
+        f"({summary['metakb_slowest']}); over 5 s: "
         f"{summary['metakb_over_5s']}; pymfe runs stopped at the wall-clock limit (their CPU "
         "time so far counted, a lower bound): "
         f"{summary['pymfe_timeouts']}", "",

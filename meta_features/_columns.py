@@ -15,10 +15,18 @@ __all__ = ["ColumnStats"]
 
 
 class ColumnStats:
-    """Per-column statistics of ``M`` (``(n, p)`` floats, NaN for missing)."""
+    """Per-column statistics of ``M`` (``(n, p)`` floats, NaN for missing).
 
-    def __init__(self, M: np.ndarray) -> None:
+    Args:
+        M: The matrix.
+        sorted_columns: ``np.sort(M, axis=0)`` when already known (e.g. from another
+            ColumnStats of the same values), to skip the sort.
+    """
+
+    def __init__(self, M: np.ndarray, sorted_columns: np.ndarray | None = None) -> None:
         self.M = M
+        if sorted_columns is not None:
+            self.__dict__["sorted"] = sorted_columns  # the cached_property's slot
 
     @cached_property
     def count(self) -> np.ndarray:

@@ -76,7 +76,25 @@ class Context:
         return self.data.X[:, ~self.data.categorical]
 
     @cached_property
+    def full_stats(self) -> ColumnStats:
+        """Statistics of every column of the full data (the general group's)."""
+        return ColumnStats(self.full.X)
+
+    @cached_property
+    def all_stats(self) -> ColumnStats:
+        """Statistics of every column of the rows used (the full data's when not subsampled)."""
+        return self.full_stats if self.data is self.full else ColumnStats(self.data.X)
+
+    @cached_property
     def numeric_stats(self) -> ColumnStats:
+        """Statistics of the numeric columns.
+
+        With no categorical column they share the sorted columns of :attr:`all_stats` (sorting
+        is exact, so nothing changes but the cost); sums are still taken over :attr:`numeric`
+        itself, whose values numpy may round differently from another array's by alignment.
+        """
+        if not self.data.categorical.any():
+            return ColumnStats(self.numeric, sorted_columns=self.all_stats.sorted)
         return ColumnStats(self.numeric)
 
     @cached_property

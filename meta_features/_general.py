@@ -18,7 +18,7 @@ G = "general"
 
 
 def _full_stats(ctx: Context) -> ColumnStats:
-    return ctx.memo("full_stats", lambda: ColumnStats(ctx.full.X))
+    return ctx.full_stats
 
 
 @register("nr_inst", G, "Number of instances (rows).")

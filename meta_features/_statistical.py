@@ -20,11 +20,17 @@ import scipy.stats
 
 from meta_features._columns import ColumnStats
 from meta_features._context import Context
+from meta_features._learners import class_sums
 from meta_features._registry import register
 
 __all__: list[str] = []
 
 S = "statistical"
+
+#: scipy's Shapiro-Wilk test without its axis/NaN-policy wrapper, which costs ten times the
+#: test itself on one clean column (the inner function is what the wrapper calls, so the
+#: results are the same; the public function is the fallback if scipy stops exposing it).
+_shapiro = getattr(scipy.stats.shapiro, "__wrapped__", scipy.stats.shapiro)
 
 
 def _stats(ctx: Context) -> ColumnStats:
@@ -142,7 +148,7 @@ def nr_outliers(ctx: Context) -> float:
 @register("sparsity", S, "Per attribute: (n / distinct values - 1) / (n - 1), n present values.",
           multi=True)
 def sparsity(ctx: Context) -> np.ndarray:
-    st = ctx.memo("all_stats", lambda: ColumnStats(ctx.data.X))
+    st = ctx.all_stats
     count, distinct = st.count, st.n_distinct
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (count / distinct - 1.0) / (count - 1.0)
@@ -248,7 +254,7 @@ def nr_norm(ctx: Context) -> float:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            normal += scipy.stats.shapiro(values).pvalue > 0.05
+            normal += _shapiro(values).pvalue > 0.05
     return float(normal)
 
 
@@ -259,6 +265,10 @@ def _canonical(ctx: Context) -> np.ndarray:
     They are ``sqrt(l / (1 + l))`` for the non-zero eigenvalues ``l`` of ``W^-1 B`` (within-
     and between-class scatter). ``W`` is restricted to its range (directions with eigenvalue
     above a relative 1e-10 tolerance), so collinear or constant attributes are handled.
+    ``B = D'D`` with ``D`` one row per class, so the non-zero eigenvalues are those of the small
+    ``(classes, classes)`` matrix ``D W^+ D'``; when ``W`` is well conditioned (LAPACK's
+XX
+    a Cholesky solve instead of an eigendecomposition of ``W``.
     """
     return ctx.memo("canonical", lambda: _canonical_correlations(ctx))
 
@@ -266,26 +276,40 @@ def _canonical(ctx: Context) -> np.ndarray:
 def _canonical_correlations(ctx: Context) -> np.ndarray:
     N = ctx.numeric_imputed[:, ctx.pair_columns]
     y, k = ctx.data.y, len(ctx.class_counts)
-    means = np.zeros((k, N.shape[1]))
-    np.add.at(means, y, N)
+    means = class_sums(N, y, k)
     counts = ctx.class_counts
     present = counts > 0
     means[present] /= counts[present, None]
     within = N - means[y]
     W = within.T @ within
     grand = N.mean(axis=0)
-    diff = (means[present] - grand) * np.sqrt(counts[present])[:, None]
-    B = diff.T @ diff
+    D = (means[present] - grand) * np.sqrt(counts[present])[:, None]  # B = D'D
+    small = _between_in_within_metric(W, D)
+    if small is None:
+        return np.empty(0)
+    lam = np.linalg.eigvalsh(small)[::-1]
+    lam = lam[lam > 1e-10 * max(lam.max(initial=0.0), 1.0)][: max(int(present.sum()) - 1, 0)]
+    return np.sqrt(lam / (1.0 + lam))
+
+
+def _between_in_within_metric(W: np.ndarray, D: np.ndarray) -> np.ndarray | None:
+    """``D W^+ D'`` with ``W^+`` the inverse of ``W`` on its range; None if ``W`` is zero."""
+    from scipy.linalg import cho_solve
+    from scipy.linalg.lapack import dpocon, dpotrf
+
+    if W.shape[0] and np.isfinite(W).all():
+        factor, info = dpotrf(W, lower=1)
+        if info == 0:
+            rcond, info = dpocon(factor, np.abs(W).sum(axis=0).max(), uplo="L")
+            if info == 0 and rcond > 1e-6:
+                product = D @ cho_solve((factor, True), D.T)
+                return (product + product.T) / 2.0
     w_val, w_vec = np.linalg.eigh(W)
     keep = w_val > 1e-10 * max(w_val.max(initial=0.0), 1e-300)
     if not keep.any():
-        can = np.empty(0)
-    else:
-        T = w_vec[:, keep] / np.sqrt(w_val[keep])
-        lam = np.linalg.eigvalsh(T.T @ B @ T)[::-1]
-        lam = lam[lam > 1e-10 * max(lam.max(initial=0.0), 1.0)][: max(int(present.sum()) - 1, 0)]
-        can = np.sqrt(lam / (1.0 + lam))
-    return can
+        return None
+    DT = D @ (w_vec[:, keep] / np.sqrt(w_val[keep]))
+    return DT @ DT.T
 
 
 def _discriminant_eig(ctx: Context) -> np.ndarray:

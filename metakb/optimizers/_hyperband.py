@@ -64,7 +64,10 @@ class SuccessiveHalving:
 
     Jobs are handed out one at a time (:meth:`next_job`) so that several can be in flight; a
     stage ends when all its results are in, and the ``num_configs[k + 1]`` lowest losses (ties
-    by sampling order) go on to the next budget, as in HpBandSter.
+    by sampling order) go on to the next budget, as in HpBandSter. As there, a failed
+    evaluation (infinite loss) is never promoted: when fewer than ``num_configs[k + 1]``
+    configurations succeeded, the free slots of the next stage are filled with new
+    configurations from the sampler (HpBandSter's ``BaseIteration.get_next_run``).
 
     Args:
         bracket_id: the Hyperband iteration number.
@@ -96,16 +99,16 @@ class SuccessiveHalving:
         """``(slot, stage, budget, config)`` of the next job, or None while waiting for results."""
         s = self.stage
         budget = self.budgets[s]
-        if s == 0 and len(self.configs) < self.num_configs[0]:
-            self.configs.append(sampler(budget))
-            slot = len(self.configs) - 1
-            self.members[0].append(slot)
-            self.dispatched.add((0, slot))
-            return slot, 0, budget, self.configs[slot]
-        for slot in self.members[s]:
+        for slot in self.members[s]:  # promoted configurations first, then new ones
             if (s, slot) not in self.dispatched:
                 self.dispatched.add((s, slot))
                 return slot, s, budget, self.configs[slot]
+        if len(self.members[s]) < self.num_configs[s]:
+            self.configs.append(sampler(budget))
+            slot = len(self.configs) - 1
+            self.members[s].append(slot)
+            self.dispatched.add((s, slot))
+            return slot, s, budget, self.configs[slot]
         return None
 
     def record(self, slot: int, stage: int, loss: float) -> None:
@@ -115,10 +118,10 @@ class SuccessiveHalving:
                               f"stage {stage}")
         self.results[(stage, slot)] = float(loss) if np.isfinite(loss) else math.inf
         if stage == self.stage and self._stage_complete(stage) and stage < len(self.budgets) - 1:
-            members = self.members[stage]
-            losses = np.array([self.results[(stage, m)] for m in members])
+            ok = [m for m in self.members[stage] if math.isfinite(self.results[(stage, m)])]
+            losses = np.array([self.results[(stage, m)] for m in ok])
             order = np.argsort(losses, kind="stable")
-            self.members[stage + 1] = [members[i] for i in order[: self.num_configs[stage + 1]]]
+            self.members[stage + 1] = [ok[i] for i in order[: self.num_configs[stage + 1]]]
             self.stage += 1
 
     def _stage_complete(self, stage: int) -> bool:

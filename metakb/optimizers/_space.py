@@ -3,12 +3,18 @@
 Every hyperparameter becomes one column, as in HpBandSter's BOHB:
 
 * float: its value scaled to [0, 1] (on the log scale when ``log=True``); KDE type continuous.
-* integer: continuous on [0, 1] too, over the range widened by half a step on each side
-  (``[lower - 0.5, upper + 0.5]``, log-scaled when ``log=True``), so every integer owns an
-  equal share of the interval and decoding rounds. This is the representation ConfigSpace 0.4
-  gave the reference implementation.
-* ordinal: continuous on [0, 1] over the positions of its sequence, decoded to the nearest
-  position (HpBandSter refuses ordinals and asks to encode them as integers; this is that).
+* integer: continuous on [0, 1] too, ConfigSpace 1.x's vector: ``lower`` maps to 0 and
+  ``upper`` to 1 (on the log scale when ``log=True``), and decoding rounds the value, so the
+  two end values own half-width bins. HpBandSter takes this vector from ConfigSpace
+  (``Configuration.get_array()`` and ``Configuration(vector=...)``), so this is the
+  representation the reference models with the ConfigSpace 1.x this project uses (ConfigSpace
+  0.4, which HpBandSter was written for, spread equal-width bins over
+  ``[lower - 0.5, upper + 0.5]`` instead). Uniform random draws are uniform over the integers
+  (log-uniform over ``[lower - 0.5, upper + 0.5]`` when ``log=True``, then rounded), as
+  ``ConfigurationSpace.sample_configuration`` draws them, not uniform over the vector.
+* ordinal: as an integer over the positions ``0..n-1`` of its sequence (position ``i`` at
+  ``i / (n - 1)``, decoded to the nearest position; random draws uniform over positions):
+  HpBandSter refuses ordinals and asks to encode them as integers; this is that.
 * categorical: the index of its choice; KDE type unordered with ``len(choices)`` levels.
 * constant: left out of the model (it never varies).
 
@@ -105,11 +111,23 @@ class SpaceCodec:
         return dict(config)
 
     def sample_vectors(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` complete vectors drawn uniformly (each column independently)."""
+        """``n`` complete vectors of uniformly random configurations (columns independent).
+
+        Floats are uniform on [0, 1]; integers are uniform over their values (log-uniform over
+        ``[lower - 0.5, upper + 0.5]`` when ``log=True``) and ordinals over their positions,
+        then encoded; categoricals are uniform over their choices.
+        """
         out = rng.random((n, self.n_dims))
-        for j, t in enumerate(self.vartypes):
+        for j, (kind, spec, t) in enumerate(zip(self._kinds, self._specs, self.vartypes,
+                                                strict=True)):
             if t > 0:
                 out[:, j] = rng.integers(t, size=n)
+            elif kind == "int":
+                out[:, j] = [_encode_value(kind, spec, _draw_int(spec, u), "") for u in out[:, j]]
+            elif kind == "ord":
+                n_pos = len(spec)
+                pos = np.minimum(np.floor(out[:, j] * n_pos), n_pos - 1)
+                out[:, j] = pos / (n_pos - 1) if n_pos > 1 else 0.0
         return out
 
     def sample(self, rng: np.random.Generator, max_tries: int = 1000) -> dict[str, Any]:
@@ -136,11 +154,9 @@ def _describe(hp: Any) -> tuple[str, Any, int]:
         return "ord", list(hp.sequence), 0
     if isinstance(hp, CS.UniformIntegerHyperparameter | CS.NormalIntegerHyperparameter
                   | CS.BetaIntegerHyperparameter):
-        lo, hi = float(hp.lower) - 0.5, float(hp.upper) + 0.5
-        log = bool(hp.log)
-        if log:
-            lo, hi = np.log(max(lo, 1e-12)), np.log(hi)
-        return "int", (lo, hi, log, int(hp.lower), int(hp.upper)), 0
+        lower, upper, log = int(hp.lower), int(hp.upper), bool(hp.log)
+        lo, hi = (np.log(lower), np.log(upper)) if log else (float(lower), float(upper))
+        return "int", (lo, hi, log, lower, upper), 0
     if isinstance(hp, CS.UniformFloatHyperparameter | CS.NormalFloatHyperparameter
                   | CS.BetaFloatHyperparameter):
         lo, hi, log = float(hp.lower), float(hp.upper), bool(hp.log)
@@ -157,7 +173,9 @@ def _encode_value(kind: str, spec: Any, value: Any, name: str) -> float:
             index = spec.index(value)
         except ValueError as e:
             raise ConfigError(f"value {value!r} of {name!r} is not among {spec}") from e
-        return float(index) if kind == "cat" else (index + 0.5) / len(spec)
+        if kind == "cat":
+            return float(index)
+        return index / (len(spec) - 1) if len(spec) > 1 else 0.0
     lo, hi, log, _, _ = spec
     x = float(value)
     if log:
@@ -167,11 +185,21 @@ def _encode_value(kind: str, spec: Any, value: Any, name: str) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
+def _draw_int(spec: Any, u: float) -> int:
+    """The integer at quantile ``u`` of the uniform (log-uniform) draw over its values."""
+    _, _, log, lower, upper = spec
+    lo, hi = lower - 0.5, upper + 0.5
+    if log:
+        lo, hi = np.log(max(lo, 1e-12)), np.log(hi)
+        return int(np.clip(np.rint(np.exp(lo + u * (hi - lo))), lower, upper))
+    return int(np.clip(np.rint(lo + u * (hi - lo)), lower, upper))
+
+
 def _decode_value(kind: str, spec: Any, u: float) -> Any:
     if kind == "cat":
         return spec[int(np.clip(np.rint(u), 0, len(spec) - 1))]
     if kind == "ord":
-        return spec[int(np.clip(np.floor(u * len(spec)), 0, len(spec) - 1))]
+        return spec[int(np.clip(np.rint(u * (len(spec) - 1)), 0, len(spec) - 1))]
     lo, hi, log, lower, upper = spec
     x = lo + float(np.clip(u, 0.0, 1.0)) * (hi - lo)
     if log:

@@ -165,3 +165,19 @@ def test_optimize_limits(cond_space: CS.ConfigurationSpace, cond_loss: object) -
         opt.optimize(cond_loss, n_evaluations=0)
     timed = opt.optimize(cond_loss, time_budget=0.2, progress=False)
     assert timed.history
+
+
+def test_failed_configurations_are_never_promoted(cond_space: CS.ConfigurationSpace, cond_loss: object) -> None:
+    def flaky(config: dict, budget: float) -> float | None:
+        return None if config["kind"] != "linear" else cond_loss(config, budget)
+
+    result = BOHB(cond_space, 1, 9, seed=4).optimize(flaky, n_evaluations=60, progress=False)
+    seen: dict[tuple[int, str], float] = {}
+    promoted = 0
+    for r in result.history:  # arrival order = dispatch order in a serial run
+        key = (r.info["bracket"], repr(sorted(r.config.items())))
+        if r.info["stage"] > 0 and key in seen:
+            assert math.isfinite(seen[key]), r
+            promoted += 1
+        seen[key] = r.loss
+    assert promoted > 5 and any(math.isinf(r.loss) for r in result.history)

@@ -91,3 +91,37 @@ def test_successive_halving_round_trip() -> None:
     clone = SuccessiveHalving.from_dict(bracket.to_dict())
     assert clone.to_dict() == bracket.to_dict()
     assert clone.results[(0, 3)] == float("inf")
+
+
+def test_failed_evaluations_are_not_promoted_and_free_slots_get_new_configs() -> None:
+    # HpBandSter's BaseIteration: crashed configurations (non-finite loss) never advance; when
+    # fewer succeeded than the next stage holds, get_next_run samples new configurations there.
+    bracket = SuccessiveHalving(0, [1, 3, 9], [9, 3, 1])
+    sample = _sampler()
+    jobs = [bracket.next_job(sample) for _ in range(9)]
+    inf = float("inf")
+    losses = [inf, 0.4, inf, inf, inf, inf, 0.2, inf, inf]  # only slots 1 and 6 succeed
+    for (slot, stage, _, _), loss in zip(jobs, losses, strict=True):
+        bracket.record(slot, stage, loss)
+    assert bracket.members[1] == [6, 1]
+    stage1 = [bracket.next_job(sample) for _ in range(3)]
+    assert bracket.next_job(sample) is None  # the stage is full, waiting for its results
+    assert [(j[0], j[1], j[2]) for j in stage1] == [(6, 1, 3.0), (1, 1, 3.0), (9, 1, 3.0)]
+    assert stage1[2][3] == {"x": 9}  # a new configuration, sampled for budget 3
+    for slot, stage, _, _ in stage1:
+        bracket.record(slot, stage, {6: inf, 1: inf, 9: inf}[slot])
+    # Nothing succeeded at stage 1: the last stage is filled by one new configuration.
+    assert bracket.stage == 2 and bracket.members[2] == []
+    slot, stage, budget, config = bracket.next_job(sample)
+    assert (slot, stage, budget, config) == (10, 2, 9.0, {"x": 10})
+    bracket.record(slot, stage, 0.3)
+    assert bracket.finished
+
+
+def test_all_successful_promotions_are_unchanged_by_the_failure_rule() -> None:
+    bracket = SuccessiveHalving(0, [1, 3], [3, 1])
+    sample = _sampler()
+    jobs = [bracket.next_job(sample) for _ in range(3)]
+    for (slot, stage, _, _), loss in zip(jobs, [0.3, 0.1, 0.2], strict=True):
+        bracket.record(slot, stage, loss)
+    assert bracket.members[1] == [1] and len(bracket.configs) == 3

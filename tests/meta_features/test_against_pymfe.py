@@ -55,10 +55,6 @@ def _allowed(name: str) -> tuple[float | None, str] | None:
     return DOCUMENTED.get(name.split(".")[0])
 
 
-#: The default suite checks these (fast); the rest run with ``-m slow``.
-FAST = {"iris", "wine_recognition", "haberman", "tae", "prnn_crabs"}
-
-
 def _both(X, y):
     ours = meta_features.extract(X, y, summary=["mean", "sd"], seed=0)
     with warnings.catch_warnings():
@@ -69,8 +65,7 @@ def _both(X, y):
     return ours, dict(zip(names, values, strict=True))
 
 
-@pytest.mark.parametrize("name", [
-    n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in DATASETS])
+@pytest.mark.parametrize("name", DATASETS)  # all in the default suite: about 30 s on 2 cores
 def test_matches_pymfe(load_pmlb, name):
     ours, theirs = _both(*load_pmlb(name))
     bad = []

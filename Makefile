@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 DEMO_DATA ?= ../shared/data/pmlb/datasets/breast_w/breast_w.tsv.gz
+# The demo reads the shipped knowledge base itself (read-only commands), whatever ~/.metakb holds.
+DEMO_KB ?= db/metakb-default.sqlite
 
 .PHONY: demo test lint install clean
 
@@ -18,8 +20,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/metakb db info
-	$(VENV)/bin/metakb recommend $(DEMO_DATA) --target target -k 5
+	$(VENV)/bin/metakb db info --db $(DEMO_KB)
+	$(VENV)/bin/metakb recommend $(DEMO_DATA) --target target -k 5 --db $(DEMO_KB)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

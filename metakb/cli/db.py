@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         info = kb.info()
         spaces = kb._rows("SELECT s.name, s.version, count(c.id) AS configurations FROM search_spaces s "
                           "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
@@ -48,7 +48,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         problems = kb.check()
     if args.json:
         print_json({"ok": not problems, "problems": problems})

@@ -149,7 +149,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         stored = kb.get_portfolio(args.name)
         labels = kb.configurations(int(stored["space_id"]))["label"]
     for member in stored["members"]:
@@ -176,7 +176,7 @@ def _print_portfolio(stored: dict[str, Any], *, as_json: bool) -> None:
 def _export(args: argparse.Namespace) -> int:
     from portfolios import export_portfolio
 
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         stored = kb.get_portfolio(args.name)
         space_json = kb.get_space(int(stored["space_id"]))["configspace"]
     out = export_portfolio([m["config"] for m in stored["members"]], args.format,
@@ -190,7 +190,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         frame = kb.portfolios()
     rows = frame.to_dict(orient="records") if not frame.empty else []
     if args.json:

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from metakb.recommend import recommend
 
-    with open_from_args(args) as kb:
+    with open_from_args(args, readonly=True) as kb:
         report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,
                            n_neighbors=args.neighbors, space=args.space, metric=args.metric,
                            include_self=args.include_self)

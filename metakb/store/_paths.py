@@ -48,8 +48,11 @@ def _seed(target: Path) -> None:
     """Copy the shipped knowledge base to ``target`` through SQLite's backup API (atomic rename)."""
     source = shipped_kb_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not source.exists():
-        return  # an empty knowledge base is created on open
+    if not source.exists():  # no shipped file (e.g. a stripped install): start from an empty one
+        from metakb.store._kb import KnowledgeBase
+
+        KnowledgeBase(target).close()
+        return
     partial = target.with_suffix(".partial")
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:

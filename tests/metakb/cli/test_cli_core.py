@@ -107,6 +107,8 @@ def test_db_without_action_prints_help(capsys):
 # ---------------------------------------------------------------------- which knowledge base
 def test_db_option_and_environment(tmp_path, monkeypatch, capsys):
     env_db, arg_db = tmp_path / "env.sqlite", tmp_path / "arg.sqlite"
+    for path in (env_db, arg_db):
+        KnowledgeBase(path).close()
     monkeypatch.setenv("METAKB_DB", str(env_db))
     assert main(["db", "info", "--json"]) == 0
     assert _json(capsys)["path"] == str(env_db)
@@ -114,6 +116,13 @@ def test_db_option_and_environment(tmp_path, monkeypatch, capsys):
     assert _json(capsys)["path"] == str(arg_db)
     assert env_db.exists() and arg_db.exists()
     assert not user_kb_path().exists()
+
+
+def test_read_only_commands_refuse_a_missing_file(tmp_path, capsys):
+    missing = tmp_path / "typo.sqlite"
+    assert main(["db", "info", "--db", str(missing)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not missing.exists()
 
 
 def test_default_is_the_users_kb_seeded_from_the_shipped_one(seed_kb, monkeypatch, capsys):

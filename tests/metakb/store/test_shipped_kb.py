@@ -1,0 +1,49 @@
+"""The shipped default knowledge base: complete, current, readable read-only, never written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from metakb.cli import main
+from metakb.store import KnowledgeBase, latest_version, shipped_kb_path
+
+SHIPPED = shipped_kb_path()
+pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason=f"no shipped knowledge base at {SHIPPED}")
+
+
+def test_shipped_file_uses_a_rollback_journal() -> None:
+    # Bytes 18 and 19 of an SQLite header are 1 for rollback journals and 2 for WAL: a WAL
+    # file cannot be read from a read-only install without its -shm file.
+    header = SHIPPED.read_bytes()[:20]
+    assert header[:16] == b"SQLite format 3\x00"
+    assert (header[18], header[19]) == (1, 1), "run PRAGMA journal_mode=DELETE on the shipped file"
+
+
+def test_shipped_kb_holds_the_full_matrix_and_its_models() -> None:
+    with KnowledgeBase(SHIPPED, readonly=True) as kb:
+        info = kb.info()
+        counts = info["counts"]
+        assert info["schema_version"] == latest_version()
+        assert counts["datasets"] >= 100 and counts["configurations"] >= 64
+        assert counts["evaluations"] == counts["datasets"] * counts["configurations"]
+        matrix = kb.performance_matrix("sklearn-cash", metric="balanced_accuracy")
+        assert matrix.shape == (counts["datasets"], counts["configurations"])
+        assert matrix.notna().to_numpy().mean() > 0.999  # only recorded timeouts may be missing
+        features = kb.meta_feature_matrix()
+        assert len(features) == counts["datasets"] and features.shape[1] >= 300
+        assert kb.get_portfolio("sklearn-cash-greedy-32") is not None
+        assert kb.get_embedding("siamese:sklearn-cash:balanced_accuracy") is not None
+
+
+def test_read_only_commands_leave_the_file_byte_identical(tmp_path: Path) -> None:
+    copy = tmp_path / "metakb-default.sqlite"
+    shutil.copy(SHIPPED, copy)
+    before = copy.read_bytes()
+    assert main(["db", "info", "--db", str(copy)]) == 0
+    assert main(["db", "check", "--db", str(copy)]) == 0
+    assert main(["portfolio", "show", "sklearn-cash-greedy-32", "--db", str(copy)]) == 0
+    assert copy.read_bytes() == before
+    assert not (tmp_path / "metakb-default.sqlite-wal").exists()

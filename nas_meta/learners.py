@@ -418,6 +418,9 @@ class MetaNAS(_GradientLearner):
         arch_warmup, arch_stop: share of meta-training after which the architecture starts
             and stops being meta-learned.
         tau_start, tau_end: softmax temperature, annealed linearly (soft pruning).
+        discrete_finish: share of meta-training, at its end, spent on the discretised cells
+            (0/1 operation weights, architecture frozen): the weights are then meta-learned
+            for the network that answers at test time, not for the soft mixture (0: off).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device, seed: torch device and seed.
     """
@@ -428,7 +431,8 @@ class MetaNAS(_GradientLearner):
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
-                 cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
+                 discrete_finish: float = 0.0, cuda_graphs: bool = True, device: str = "cpu",
+                 seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
                          cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels, self.layers, self.nodes = channels, layers, nodes
@@ -436,6 +440,9 @@ class MetaNAS(_GradientLearner):
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
         self.arch_reg, self.arch_warmup, self.arch_stop = arch_reg, arch_warmup, arch_stop
         self.tau_start, self.tau_end = tau_start, tau_end
+        self.discrete_finish = discrete_finish
+        if not 0.0 <= discrete_finish < 1.0:
+            raise ConfigError(f"discrete_finish must be in [0, 1); got {discrete_finish}")
         if meta_algorithm not in ("reptile", "fomaml"):
             raise ConfigError(f"meta_algorithm must be 'reptile' or 'fomaml'; got {meta_algorithm!r}")
         if not 0.0 <= arch_warmup <= arch_stop <= 1.0:
@@ -456,8 +463,11 @@ class MetaNAS(_GradientLearner):
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         model: SearchNetwork = self.model_  # type: ignore[assignment]
         model.temperature = self.tau_start + (self.tau_end - self.tau_start) * progress_frac
-        search = self.arch_warmup <= progress_frac < self.arch_stop
+        finishing = self.discrete_finish > 0 and progress_frac >= 1.0 - self.discrete_finish
+        search = self.arch_warmup <= progress_frac < self.arch_stop and not finishing
         cfg = self._adapt_cfg(self.inner_steps, arch=search)
+        if finishing:  # the discretised cells: 0/1 weights from alpha, no penalty on alpha
+            cfg = replace(cfg, hard=True, arch_reg=0.0)
         frozen = () if search else ("alpha",)
         if self.meta_algorithm == "reptile":
             return self._reptile_update(episodes, cfg, self.meta_lr * (1.0 - progress_frac), frozen=frozen,

@@ -88,12 +88,36 @@ def test_time_budget_stops_training_with_a_warning(toy_images):
         FOMAML(channels=4).fit(train, steps=10, time_budget=0.0)
 
 
+def test_metanas_discrete_finish_trains_the_discretised_cells(toy_images):
+    train, _ = _samplers(toy_images)
+    # Two inner steps: the head starts at zero, so the first step moves only the head.
+    learner = MetaNAS(**{**TINY["metanas"], "inner_steps": 2, "discrete_finish": 0.5})
+    learner.fit(train, steps=1, meta_batch=1, show_progress=False)  # frac 0: the soft supernet
+    alpha = learner.model_.alpha_normal.detach().clone()
+    weights = {k: v.detach().clone() for k, v in learner.model_.named_parameters() if not k.startswith("alpha")}
+    episodes = train.sample(1)
+    learner._meta_step(episodes, 0.75)  # in the finishing phase
+    assert torch.equal(alpha, learner.model_.alpha_normal)  # the architecture is frozen
+    moved = [k for k, v in learner.model_.named_parameters() if k in weights and not torch.equal(v, weights[k])]
+    assert moved  # the weights of the chosen operations still learn
+    # Operations the discretised cell drops get no gradient: in the normal cell (cells.0) only
+    # the chosen operation of each edge may move (module j of an edge is PRIMITIVES[j + 1]).
+    hard = learner.model_.hard_op_weights()[0]
+    for name in moved:
+        if name.startswith("cells.0.edges."):
+            edge, op = (int(part) for part in name.split(".")[3:6:2])
+            assert hard[edge, op + 1] == 1, name
+    assert any(name.startswith("cells.0.edges.") for name in moved) or hard[:, 4:].sum() == 0
+
+
 def test_validation_both_sides(toy_images, tmp_path):
     train, test = _samplers(toy_images)
     with pytest.raises(ConfigError):
         MetaNAS(meta_algorithm="adam")
     with pytest.raises(ConfigError):
         MetaNAS(arch_warmup=0.9, arch_stop=0.5)
+    with pytest.raises(ConfigError):
+        MetaNAS(discrete_finish=1.0)
     with pytest.raises(ConfigError):
         Reptile().evaluate(test, 10)
     with pytest.raises(ConfigError):

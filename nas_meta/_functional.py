@@ -25,12 +25,11 @@ __all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass
 
 Params = dict[str, torch.Tensor]
 Temperature = float | torch.Tensor
-_FREE_IDX = [i for i, p in enumerate(PRIMITIVES) if p in PARAMETER_FREE and p != "none"]
-# A slice, not an index list: indexing with a Python list copies it to the device, which a
-# CUDA graph capture forbids. The space lists pools and skip connection next to each other.
-_FREE = slice(_FREE_IDX[0], _FREE_IDX[-1] + 1)
-if list(range(_FREE.start, _FREE.stop)) != _FREE_IDX:
-    raise ImportError(f"parameter-free operations must be contiguous in PRIMITIVES; got positions {_FREE_IDX}")
+# The skip connection and pools as a slice, not an index list: indexing with a Python list
+# copies it to the device, which a CUDA graph capture forbids. They are neighbours in PRIMITIVES.
+_FREE = slice(PRIMITIVES.index("max_pool_3x3"), PRIMITIVES.index("skip_connect") + 1)
+if set(PRIMITIVES[_FREE]) != PARAMETER_FREE - {"none"}:
+    raise ImportError(f"parameter-free operations must be contiguous in PRIMITIVES; got {PRIMITIVES}")
 
 
 @dataclass(frozen=True)

@@ -238,9 +238,17 @@ class _GradientLearner(FewShotLearner):
     def _adapt_cfg(self, steps: int) -> AdaptConfig:
         return AdaptConfig(steps=steps, lr=self.inner_lr)
 
-    def _scalar(self, value: float) -> torch.Tensor:
-        """A 0-dim tensor on the model's device: how a changing scalar enters a CUDA graph."""
-        return torch.tensor(float(value), device=self.device_)
+    def _scalar(self, name: str, value: float) -> torch.Tensor:
+        """A 0-dim device tensor holding ``value``: how a changing scalar enters a CUDA graph.
+
+        One buffer per ``name``, refilled in place: ``fill_`` is an asynchronous kernel, where
+        a new ``torch.tensor(value, device=...)`` would be a blocking host-to-device copy on
+        every meta-step.
+        """
+        buffers: dict[str, torch.Tensor] = self.__dict__.setdefault("_scalar_buffers", {})
+        if name not in buffers:
+            buffers[name] = torch.zeros((), device=self.device_)
+        return buffers[name].fill_(float(value))
 
     def _graphed(self, key: tuple, fn: Any) -> GraphedFunction:
         """The :class:`GraphedFunction` of ``fn``, one per ``key`` (the settings baked into it)."""
@@ -261,7 +269,7 @@ class _GradientLearner(FewShotLearner):
 
         fn = self._graphed(("eval", cfg, ways), batch)
         return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                  self._scalar(self._temperature()))
+                  self._scalar("temperature", self._temperature()))
 
     def _reptile_update(self, episodes: Episodes, cfg: AdaptConfig, eps: float, frozen: tuple[str, ...] = (),
                         eps_arch: float | None = None) -> torch.Tensor:
@@ -287,7 +295,8 @@ class _GradientLearner(FewShotLearner):
             return {k: v.mean(0) for k, v in adapted.items()}, loss.mean()
 
         fn = self._graphed(("reptile", fixed, ways), batch)
-        mean_adapted, loss = fn(x, y, self._scalar(self._temperature()), self._scalar(float(cfg.lr_arch)))
+        mean_adapted, loss = fn(x, y, self._scalar("temperature", self._temperature()),
+                                self._scalar("lr_arch", float(cfg.lr_arch)))
         groups: dict[float, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
         for name, p in self.model_.named_parameters():
             if frozen and name.startswith(frozen):
@@ -324,7 +333,7 @@ class _GradientLearner(FewShotLearner):
 
         fn = self._graphed(("fomaml", fixed, ways), batch)
         return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                  self._scalar(self._temperature()), self._scalar(float(cfg.lr_arch)))
+                  self._scalar("temperature", self._temperature()), self._scalar("lr_arch", float(cfg.lr_arch)))
 
 
 class Reptile(_GradientLearner):
@@ -505,7 +514,7 @@ class MetaNAS(_GradientLearner):
 
         fn = self._graphed(("eval", search_cfg, tune_cfg, ways), batch)
         acc, soft, a_n, a_r = fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                                 self._scalar(self._temperature()), self._scalar(self.inner_lr_arch))
+                                 self._scalar("temperature", self._temperature()), self._scalar("lr_arch", self.inner_lr_arch))
         a_n, a_r = a_n.cpu(), a_r.cpu()  # graph buffers: read before the next batch overwrites them
         shares = torch.tensor([parameter_free_share(discretise(a_n[i], a_r[i])) for i in range(len(acc))])
         return {"accuracy": acc.clone(), "supernet_accuracy": soft.clone(), "parameter_free_share": shares}

@@ -105,6 +105,7 @@ def build_from_pmlb(
     jobs: int = 1,
     protocol: str = DEFAULT_PROTOCOL,
     seed: int = 0,
+    eval_seed: int | None = None,
     datasets: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     max_datasets: int | None = None,
@@ -128,6 +129,10 @@ def build_from_pmlb(
         jobs: worker processes.
         protocol: evaluation protocol key (see :class:`~metakb.evaluation.Protocol`).
         seed: seeds the draws, subsampling, splits and models.
+        eval_seed: seeds the subsampling, splits and models only (default: ``seed``). Another
+            value re-evaluates the same configurations on new splits: the matrix averages
+            the ``ok`` evaluations over seeds, so repeats reduce its noise, and comparing two
+            seeds measures that noise (``benchmarks/matrix_noise.py``).
         datasets / exclude / max_datasets: which datasets (by PMLB name).
         timeout / memory_mb: per-evaluation limits.
         meta_features_only: (re)compute meta-features and store datasets, evaluate nothing.
@@ -150,8 +155,9 @@ def build_from_pmlb(
     if executor not in ("local", "dask"):
         raise ConfigError(f"--executor must be 'local' or 'dask', got {executor!r}")
     folders = _select(pmlb_datasets(pmlb_dir), datasets, exclude, max_datasets)
+    eval_seed = seed if eval_seed is None else int(eval_seed)
     settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
-                "protocol": proto.key(), "seed": seed, "datasets": [f.name for f in folders],
+                "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
                 "timeout": timeout, "memory_mb": memory_mb}
     run_id = kb.create_run("build", settings, origin="metakb build")
     origin = f"build:{run_id}"
@@ -163,7 +169,7 @@ def build_from_pmlb(
         report.datasets = len(registered)
         if not meta_features_only:
             with _results_source(executor, scheduler, jobs, timeout, memory_mb) as source:
-                _evaluate_matrix(kb, registered, space_id, config_ids, proto, seed, source,
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, source,
                                  origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")

@@ -41,9 +41,13 @@ class Conv4(nn.Module):
         self.out_features = channels
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
-            for p in self.parameters():
-                if p.dim() > 1:
-                    nn.init.kaiming_normal_(p, generator=gen)
+            for module in self.body:
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_normal_(module.weight, generator=gen)
+                    # Zero, not torch's default draw from the global generator, so that ``seed``
+                    # fixes every initial value; batch norm right after cancels a conv bias anyway.
+                    if module.bias is not None:
+                        nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x).flatten(1)

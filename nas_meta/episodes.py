@@ -83,6 +83,17 @@ class EpisodeSampler:
     def n_classes(self) -> int:
         return int(self._images.shape[0])
 
+    def get_state(self) -> dict:
+        """The generator's state (JSON-able): saved with a checkpoint so a resumed run draws on."""
+        return dict(self._rng.bit_generator.state)
+
+    def set_state(self, state: dict) -> None:
+        """Continue the draws of a sampler whose :meth:`get_state` gave ``state``."""
+        try:
+            self._rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ConfigError(f"sampler state must come from EpisodeSampler.get_state; got {str(state)[:80]!r} ({exc})") from exc
+
     def sample(self, batch: int = 1) -> Episodes:
         """``batch`` independent episodes."""
         n_draw = self._images.shape[1]

@@ -90,47 +90,72 @@ class FewShotLearner:
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any] | None:
+        """The outer optimiser and its step-size scheduler (or None), for learners that have one."""
+        return None
+
     # ------------------------------------------------------------------ training
     def _ensure_model(self) -> None:
         if not hasattr(self, "model_"):
             self.device_ = torch.device(self.device)
             self.model_ = self._build_model().to(self.device_)
+            built = self._build_optimizer()
+            if built is not None:
+                self.optimizer_, self.scheduler_ = built
             self.history_: list[dict[str, float]] = []
             self.train_seconds_ = 0.0
             self.steps_done_ = 0
+            self.paused_ = False
 
     def fit(self, sampler: EpisodeSampler, steps: int, *, meta_batch: int = 1, time_budget: float | None = None,
-            show_progress: bool = True) -> FewShotLearner:
+            show_progress: bool = True, resume: bool = False, stop_after: float | None = None) -> FewShotLearner:
         """Meta-train for ``steps`` meta-steps, or until ``time_budget`` seconds have passed.
 
         Schedules (step sizes, temperature, the architecture's search window) follow the share
         of the run that is done: ``max(step / steps, elapsed / time_budget)``, so a run cut by
         its budget still completes them; a warning then says how many steps were done.
 
+        A long run can be split into several calls (a machine lent for 10 minutes at a time, a
+        preempted job): ``stop_after`` pauses this call after that many seconds with the
+        schedules where they are (``paused_`` is then True; :meth:`save` keeps the optimiser's
+        state too), and ``resume=True`` continues them, counting the steps and seconds already
+        done towards ``steps`` and ``time_budget``.
+
         Args:
             sampler: meta-train episodes (its ways and shots are the training task's).
-            steps: meta-steps (each one a meta-batch of tasks).
+            steps: meta-steps (each one a meta-batch of tasks), in all.
             meta_batch: tasks per meta-step.
-            time_budget: wall-clock seconds of meta-training at most.
+            time_budget: wall-clock seconds of meta-training at most, in all.
             show_progress: draw a progress bar.
+            resume: continue a paused run (fitted or loaded) instead of starting its schedules anew.
+            stop_after: seconds of this call after which to pause.
         """
         self._check("steps", steps, 1)
         self._check("meta_batch", meta_batch, 1)
         if time_budget is not None and not time_budget > 0:
             raise ConfigError(f"time_budget of {type(self).__name__}.fit must be > 0 seconds or None; got {time_budget}")
+        if stop_after is not None and not stop_after > 0:
+            raise ConfigError(f"stop_after of {type(self).__name__}.fit must be > 0 seconds or None; got {stop_after}")
+        if resume and not hasattr(self, "model_"):
+            raise ConfigError(f"resume=True needs a fitted or loaded {type(self).__name__}; fit it first or load_learner")
         self._ensure_model()
+        first, before = (self.steps_done_, self.train_seconds_) if resume else (0, 0.0)
+        self.paused_ = False
         _sync(self.device_)
         start = time.perf_counter()
-        bar = progress(range(steps), desc=f"{self.method} meta-train", enabled=show_progress)
+        bar = progress(range(first, steps), desc=f"{self.method} meta-train", enabled=show_progress)
         for step in bar:
             elapsed = time.perf_counter() - start
-            frac = step / steps if time_budget is None else max(step / steps, elapsed / time_budget)
+            if stop_after is not None and elapsed >= stop_after:
+                self.paused_ = True
+                break
+            frac = step / steps if time_budget is None else max(step / steps, (before + elapsed) / time_budget)
             if frac >= 1.0:
                 warnings.warn(f"{self.method}: time budget of {time_budget:.0f} s reached after {step} of {steps} meta-steps",
                               RuntimeWarning, stacklevel=2)
                 break
             loss = self._meta_step(sampler.sample(meta_batch), frac)
-            self.steps_done_ += 1
+            self.steps_done_ = step + 1
             if step % 50 == 0 or step == steps - 1:  # the only device-to-host read of the loop
                 value = float(loss)
                 self.history_.append({"step": float(step), "loss": value, "seconds": elapsed})
@@ -176,14 +201,20 @@ class FewShotLearner:
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | Path) -> Path:
-        """Write ``checkpoint.pt`` (the state dict: tensors only) and ``config.json``."""
+        """Write ``checkpoint.pt`` (the state dict: tensors only), ``config.json`` and, for the
+        learners with an outer optimiser, ``optimizer.pt`` (its state dict and its scheduler's),
+        so that :func:`load_learner` and ``fit(resume=True)`` continue where this run stopped."""
         if not hasattr(self, "model_"):
             raise ConfigError(f"{type(self).__name__} must be fitted before save")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         torch.save({k: v.detach().cpu() for k, v in self.model_.state_dict().items()}, folder / "checkpoint.pt")
+        if getattr(self, "optimizer_", None) is not None:
+            scheduler = getattr(self, "scheduler_", None)
+            torch.save({"optimizer": self.optimizer_.state_dict(),
+                        "scheduler": None if scheduler is None else scheduler.state_dict()}, folder / "optimizer.pt")
         config = {"method": self.method, "params": self.get_params(), "steps_done": self.steps_done_,
-                  "train_seconds": self.train_seconds_, "history": self.history_}
+                  "train_seconds": self.train_seconds_, "history": self.history_, "paused": self.paused_}
         (folder / "config.json").write_text(json.dumps(config, indent=2))
         return folder / "checkpoint.pt"
 
@@ -214,6 +245,13 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
     learner.steps_done_ = int(config.get("steps_done", 0))
     learner.train_seconds_ = float(config.get("train_seconds", 0.0))
     learner.history_ = list(config.get("history", []))
+    learner.paused_ = bool(config.get("paused", False))
+    opt_file = folder / "optimizer.pt"
+    if getattr(learner, "optimizer_", None) is not None and opt_file.exists():
+        opt_state = torch.load(opt_file, map_location="cpu", weights_only=True)
+        learner.optimizer_.load_state_dict(opt_state["optimizer"])
+        if opt_state.get("scheduler") is not None and learner.scheduler_ is not None:
+            learner.scheduler_.load_state_dict(opt_state["scheduler"])
     return learner
 
 
@@ -390,9 +428,10 @@ class FOMAML(_GradientLearner):
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, seed=self.seed)
 
+    def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any]:
+        return torch.optim.Adam(self.model_.parameters(), lr=self.meta_lr), None
+
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
-        if not hasattr(self, "optimizer_"):
-            self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.meta_lr)
         grads, loss = self._fomaml_grads(episodes, self._adapt_cfg(self.inner_steps))
         for name, p in self.model_.named_parameters():
             p.grad = grads[name]
@@ -462,6 +501,14 @@ class MetaNAS(_GradientLearner):
     def _build_model(self) -> nn.Module:
         return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start, seed=self.seed)
 
+    def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any] | None:
+        if self.meta_algorithm != "fomaml":
+            return None  # Reptile's update is an interpolation, no optimiser state
+        arch = [p for n, p in self.model_.named_parameters() if n.startswith("alpha")]
+        weights = [p for n, p in self.model_.named_parameters() if not n.startswith("alpha")]
+        return torch.optim.Adam([{"params": weights, "lr": self.meta_lr},
+                                 {"params": arch, "lr": self.meta_lr_arch}]), None
+
     def _temperature(self) -> float:
         return float(self.model_.temperature)  # type: ignore[arg-type]
 
@@ -481,11 +528,6 @@ class MetaNAS(_GradientLearner):
         if self.meta_algorithm == "reptile":
             return self._reptile_update(episodes, cfg, self.meta_lr * (1.0 - progress_frac), frozen=frozen,
                                         eps_arch=self.meta_lr_arch)
-        if not hasattr(self, "optimizer_"):
-            arch = [p for n, p in model.named_parameters() if n.startswith("alpha")]
-            weights = [p for n, p in model.named_parameters() if not n.startswith("alpha")]
-            self.optimizer_ = torch.optim.Adam([{"params": weights, "lr": self.meta_lr},
-                                                {"params": arch, "lr": self.meta_lr_arch}])
         grads, loss = self._fomaml_grads(episodes, cfg)
         for name, p in model.named_parameters():
             p.grad = None if frozen and name.startswith(frozen) else grads[name]
@@ -546,10 +588,11 @@ class ProtoNet(FewShotLearner):
         protos = protos / torch.bincount(sy, minlength=ways)[:, None]
         return -torch.cdist(query, protos).pow(2)
 
+    def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any]:
+        optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
+        return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, self.lr_halve_every, 0.5)
+
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> float:
-        if not hasattr(self, "optimizer_"):
-            self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
-            self.scheduler_ = torch.optim.lr_scheduler.StepLR(self.optimizer_, self.lr_halve_every, 0.5)
         self.model_.train()
         losses = []
         for i in range(len(episodes)):

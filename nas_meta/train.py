@@ -78,16 +78,25 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
                train_queries: int = 5, time_budget: float | None = None, eval_episodes: int = 600,
                eval_settings: Sequence[tuple[int, int]] | None = None, data: str | None = None,
                cache: str | None = None, seed: int = 0, params: dict[str, Any] | None = None,
-               eval_budget: float | None = None, show_progress: bool = True) -> dict[str, Any]:
+               eval_budget: float | None = None, show_progress: bool = True, resume: bool = False,
+               stop_after: float | None = None) -> dict[str, Any]:
     """Meta-train ``method`` on the meta-train alphabets, evaluate, write everything to ``out``.
+
+    A run longer than one sitting is split: ``stop_after`` (seconds) pauses it, saves a
+    resumable checkpoint (weights, optimiser, episode generator) in ``out`` and skips the
+    evaluation; the same call with ``resume=True`` continues its schedules from there. The
+    settings of a resumed run are the checkpoint's; ``steps``, ``time_budget`` and the training
+    tasks must be those of the first call.
 
     Returns:
         The summary also written to ``out/results.json``: settings, training seconds, device,
         evaluations (accuracy and 95% CI per setting), and for MetaNAS the found genotype and
-        its share of parameter-free operations.
+        its share of parameter-free operations; ``paused`` is True when ``stop_after`` ended
+        the call.
 
     Raises:
-        ConfigError: unknown method or settings out of range.
+        ConfigError: unknown method, settings out of range, or a resume that does not match
+            the paused run.
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {sorted(METHODS)}; got {method!r}")
@@ -96,17 +105,30 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
     train_ways = train_ways or TRAIN_WAYS.get(method, ways)
     train_shots = train_shots or shots
     meta_batch = meta_batch or (1 if method == "protonet" else 8)
-    learner = METHODS[method](device=device, seed=seed, **(params or {}))
+    plan = {"method": method, "steps": steps, "time_budget": time_budget, "meta_batch": meta_batch,
+            "train_ways": train_ways, "train_shots": train_shots, "train_queries": train_queries, "seed": seed}
     sampler = _samplers(data, cache, train_ways, train_shots, train_queries, device, seed, train=True)
-    learner.fit(sampler, steps, meta_batch=meta_batch, time_budget=time_budget, show_progress=show_progress)
+    if resume:
+        learner = _resumed(out, plan, params, device)
+        sampler.set_state(json.loads((out / _TRAIN_STATE).read_text())["sampler"])
+    else:
+        learner = METHODS[method](device=device, seed=seed, **(params or {}))
+    learner.fit(sampler, steps, meta_batch=meta_batch, time_budget=time_budget, show_progress=show_progress,
+                resume=resume, stop_after=stop_after)
     learner.save(out)
+    (out / _TRAIN_STATE).write_text(json.dumps({"plan": plan, "sampler": sampler.get_state()}))
     summary: dict[str, Any] = {
         "method": method, "ways": ways, "shots": shots, "steps": steps, "steps_done": learner.steps_done_,
         "meta_batch": meta_batch, "train_ways": train_ways, "train_shots": train_shots,
         "train_queries": train_queries, "time_budget": time_budget, "seed": seed,
         "params": learner.get_params(), "train_seconds": learner.train_seconds_,
         "device": device_name(device), "torch": torch.__version__, "command": " ".join(sys.argv),
+        "paused": learner.paused_,
     }
+    if learner.paused_:
+        summary["evaluations"] = []
+        (out / "results.json").write_text(json.dumps(summary, indent=2))
+        return summary
     if isinstance(learner, MetaNAS):
         summary.update(_genotype_outputs(learner, out))
     settings = list(eval_settings) if eval_settings else [(ways, shots)]
@@ -114,6 +136,27 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
                                               time_budget=eval_budget, show_progress=show_progress) if eval_episodes else []
     (out / "results.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+_TRAIN_STATE = "train_state.json"
+
+
+def _resumed(out: Path, plan: dict[str, Any], params: dict[str, Any] | None, device: str) -> FewShotLearner:
+    """The paused learner in ``out``, after checking that this call continues the same run."""
+    if params:
+        raise ConfigError(f"a resumed run keeps its checkpoint's settings; drop --set {sorted(params)}")
+    state_file = out / _TRAIN_STATE
+    if not state_file.exists():
+        raise ConfigError(f"nothing to resume in {out}: no {_TRAIN_STATE} (start the run without --resume)")
+    saved = json.loads(state_file.read_text())["plan"]
+    changed = {k: (saved.get(k), v) for k, v in plan.items() if saved.get(k) != v}
+    if changed:
+        detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ConfigError(f"resume must repeat the paused run's settings; changed: {detail}")
+    learner = load_learner(out, device=device)
+    if learner.steps_done_ >= plan["steps"] or not learner.paused_:
+        raise ConfigError(f"the run in {out} is finished ({learner.steps_done_} meta-steps), not paused; nothing to resume")
+    return learner
 
 
 def _genotype_outputs(learner: MetaNAS, out: Path) -> dict[str, Any]:
@@ -185,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="learner settings (JSON values)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--stop-after", type=float, default=None, metavar="S",
+                   help="pause after S seconds of training and save a resumable checkpoint (no evaluation)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the paused run in --out (repeat its --steps, --time-budget and task settings)")
     return p
 
 
@@ -199,7 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                          time_budget=args.time_budget, eval_episodes=args.episodes,
                          eval_settings=_settings(args.eval) if args.eval else None, data=data,
                          cache=args.cache, seed=args.seed, params=_overrides(args.set),
-                         eval_budget=args.eval_budget, show_progress=not args.quiet)
+                         eval_budget=args.eval_budget, show_progress=not args.quiet, resume=args.resume,
+                         stop_after=args.stop_after)
+    if summary["paused"]:
+        print(f"paused after {summary['steps_done']} meta-steps ({summary['train_seconds']:.1f} s of training); "
+              f"continue with --resume --out {args.out}")
+        return 0
     for ev in summary["evaluations"]:
         print(f"{summary['method']} {ev['ways']}-way {ev['shots']}-shot: {100 * ev['accuracy']:.2f} "
               f"+- {100 * ev['ci95']:.2f} % ({ev['episodes']} episodes)")

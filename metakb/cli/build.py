@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--protocol", default=DEFAULT_PROTOCOL,
                    help=f"evaluation protocol, holdout:FRACTION or cv:FOLDS, with :max_rows=N (default: {DEFAULT_PROTOCOL})")
     p.add_argument("--seed", type=int, default=0, help="seed of draws, splits and models (default: 0)")
+    p.add_argument("--eval-seed", type=int, default=None, metavar="SEED",
+                   help="seed of splits and models only (default: --seed); another value re-evaluates "
+                        "the same configurations on new splits (the matrix averages the seeds)")
     p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these PMLB datasets")
     p.add_argument("--exclude", nargs="+", default=[], metavar="NAME", help="leave these datasets out")
     p.add_argument("--max-datasets", type=int, metavar="M", help="at most M datasets (in name order)")
@@ -48,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     with open_from_args(args) as kb:
         report = build_from_pmlb(
             kb, args.pmlb, space=args.space, n_configs=args.configs, jobs=args.jobs, protocol=args.protocol,
-            seed=args.seed, datasets=args.datasets, exclude=args.exclude, max_datasets=args.max_datasets,
+            seed=args.seed, eval_seed=args.eval_seed, datasets=args.datasets, exclude=args.exclude, max_datasets=args.max_datasets,
             timeout=args.timeout, memory_mb=args.memory_mb, meta_features_only=args.meta_features_only,
             with_meta_features=not args.no_meta_features, executor=args.executor, scheduler=args.scheduler,
             progress=not args.no_progress)

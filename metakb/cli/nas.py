@@ -73,7 +73,15 @@ def _meta_train(args: argparse.Namespace) -> int:
                          device=args.device, meta_batch=args.meta_batch, train_ways=args.train_ways,
                          time_budget=args.time_budget, eval_episodes=args.episodes,
                          eval_settings=_eval_settings(args), data=_data_dir(args.data), cache=args.cache,
-                         seed=args.seed, params=_overrides(args.set), show_progress=not args.json)
+                         seed=args.seed, params=_overrides(args.set), show_progress=not args.json,
+                         resume=args.resume, stop_after=args.stop_after)
+    if summary["paused"]:  # nothing to store yet: the results come with the run's last part
+        if args.json:
+            print_json(summary)
+        else:
+            print(f"paused after {summary['steps_done']} meta-steps ({summary['train_seconds']:.0f} s of "
+                  f"training); continue with the same command and --resume")
+        return 0
     if not args.no_store:
         with open_from_args(args) as kb:
             summary["fewshot_result_ids"] = store_summary(kb, summary, origin=f"metakb nas meta-train --out {args.out}")
@@ -143,6 +151,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--train-ways", type=int, default=None, help="ways of training tasks")
     train.add_argument("--time-budget", type=float, default=None, help="seconds of meta-training at most")
     train.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="learner settings (JSON values)")
+    train.add_argument("--stop-after", type=float, default=None, metavar="S",
+                       help="pause after S seconds of training, save a resumable checkpoint in --out, evaluate nothing")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the paused run in --out (same --steps, --time-budget and task settings)")
     _common(train)
     train.set_defaults(handler=_with_device(_meta_train))
     ev = sub.add_parser("evaluate", help="evaluate a checkpoint on the held-out alphabets")

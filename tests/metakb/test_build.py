@@ -90,6 +90,22 @@ def test_built_knowledge_base_is_sound(built):
         assert len(kb.meta_feature_matrix()) == 3
 
 
+def test_eval_seed_repeats_the_same_configurations_on_new_splits(pmlb_dir, tmp_path):
+    with KnowledgeBase(tmp_path / "kb.sqlite") as kb:
+        first = _build(kb, pmlb_dir, 3)
+        repeat = _build(kb, pmlb_dir, 3, eval_seed=1)
+        again = _build(kb, pmlb_dir, 3, eval_seed=1)
+        frame = kb.evaluations()
+        configs = kb.configurations("sklearn-cash")
+        matrix = kb.performance_matrix("sklearn-cash")
+    assert (first.evaluated, repeat.evaluated, again.evaluated) == (9, 9, 0)
+    assert len(configs) == 3  # the draws follow --seed, not --eval-seed: no new configuration
+    assert sorted(frame["seed"].unique()) == [0, 1]
+    pairs = frame.pivot_table(index=["dataset", "configuration_id"], columns="seed", values="value")
+    assert len(pairs) == 9 and not np.allclose(pairs[0], pairs[1])  # new splits, new scores
+    assert np.allclose(matrix.stack().sort_index().to_numpy(), pairs.mean(axis=1).sort_index().to_numpy())
+
+
 def test_build_configurations_are_reproducible():
     with KnowledgeBase() as a, KnowledgeBase() as b, KnowledgeBase() as c:
         _, ids_a = register_space(a, "sklearn-cash", 12, seed=0, origin="t")

@@ -39,6 +39,30 @@ def test_meta_train_evaluate_and_store(omniglot, tmp_path, capsys):
         assert kb.info()["counts"]["fewshot_results"] == 2
 
 
+def test_paused_meta_train_resumes_and_stores_once(omniglot, tmp_path, capsys):
+    db, out = tmp_path / "kb.sqlite", tmp_path / "run"
+    common = ["--data", str(omniglot), "--cache", str(tmp_path / "omniglot28.npz"), "--device", "cpu",
+              "--db", str(db), "--json"]
+    train = ["nas", "meta-train", "--method", "fomaml", "--steps", "2", "--meta-batch", "1", "--out", str(out),
+             "--ways", "3", "--episodes", "2", *common]
+    settings = ["--set", "channels=2", "inner_steps=1", "eval_steps=1"]
+    assert main([*train, *settings, "--stop-after", "1e-9"]) == 0  # pauses before its first meta-step
+    paused = json.loads(capsys.readouterr().out)
+    assert paused["paused"] and paused["steps_done"] == 0 and paused["evaluations"] == []
+    assert (out / "optimizer.pt").is_file() and (out / "train_state.json").is_file() and not db.exists()
+    assert main([*train, "--resume", *settings]) == 2  # a resumed run keeps its settings
+    assert "--set" in capsys.readouterr().err
+    changed = [a if a != "2" else "3" for a in train]  # --steps 3
+    assert main([*changed, "--resume"]) == 2
+    assert "steps 2 -> 3" in capsys.readouterr().err
+    assert main([*train, "--resume"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert not done["paused"] and done["steps_done"] == 2 and len(done["fewshot_result_ids"]) == 1
+    assert done["params"]["channels"] == 2
+    assert main([*train, "--resume"]) == 2  # finished: nothing to resume
+    assert "not paused" in capsys.readouterr().err
+
+
 def test_bad_arguments_exit_2(tmp_path, capsys):
     assert main(["nas", "meta-train", "--method", "reptile", "--steps", "0", "--out", str(tmp_path),
                  "--device", "cpu", "--no-store"]) == 2

@@ -142,3 +142,62 @@ def test_learners_on_cuda(toy_images, method):
     test = EpisodeSampler(toy_images[8:], 3, 1, 3, device="cuda", seed=1)
     learner = METHODS[method](**TINY[method], device="cuda").fit(train, steps=3, meta_batch=4, show_progress=False)
     assert learner.evaluate(test, episodes=20, show_progress=False)["accuracy"] > 0.6
+
+
+class _FakeClock:
+    """``time.perf_counter`` advancing one second per call: pauses at a known meta-step."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.mark.parametrize("method", ["fomaml", "protonet"])  # Adam state; Adam + step-size schedule
+def test_paused_and_resumed_run_equals_one_run(toy_images, tmp_path, monkeypatch, method):
+    import nas_meta.learners as learners
+
+    make = {"fomaml": lambda: FOMAML(channels=4, inner_steps=1, meta_lr=1e-2),
+            "protonet": lambda: ProtoNet(channels=4, lr=1e-2, lr_halve_every=2)}[method]
+    monkeypatch.setattr(learners.time, "perf_counter", _FakeClock())
+    whole = make().fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0), steps=6, show_progress=False)
+
+    sampler = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0)
+    part = make().fit(sampler, steps=6, show_progress=False, stop_after=3.5)  # steps at t = 1, 2, 3
+    assert part.paused_ and part.steps_done_ == 3
+    part.save(tmp_path)
+    assert (tmp_path / "optimizer.pt").is_file()
+    resumed = load_learner(tmp_path)
+    assert resumed.paused_ and resumed.steps_done_ == 3
+    rest = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=123)
+    rest.set_state(json.loads(json.dumps(sampler.get_state())))  # through JSON, as meta_train saves it
+    resumed.fit(rest, steps=6, show_progress=False, resume=True)
+    assert not resumed.paused_ and resumed.steps_done_ == 6
+    for (name, a), b in zip(whole.model_.state_dict().items(), resumed.model_.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), name
+    with pytest.raises(ConfigError, match="resume=True"):
+        make().fit(sampler, steps=6, resume=True)
+    with pytest.raises(ConfigError, match="stop_after"):
+        make().fit(sampler, steps=6, stop_after=0.0)
+    with pytest.raises(ConfigError, match="sampler state"):
+        rest.set_state({"bit_generator": "nope"})
+
+
+def test_resumed_schedules_count_the_time_already_spent(toy_images, monkeypatch):
+    import nas_meta.learners as learners
+
+    monkeypatch.setattr(learners.time, "perf_counter", _FakeClock())
+    fracs: list[float] = []
+    learner = Reptile(channels=4, inner_steps=1)
+    original = learner._meta_step
+    monkeypatch.setattr(learner, "_meta_step", lambda episodes, frac: (fracs.append(frac), original(episodes, frac))[1])
+    sampler = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0)
+    learner.fit(sampler, steps=100, time_budget=10.0, show_progress=False, stop_after=3.5)
+    paused_at = learner.train_seconds_
+    with pytest.warns(RuntimeWarning, match="time budget"):
+        learner.fit(sampler, steps=100, time_budget=10.0, show_progress=False, resume=True)
+    assert fracs[:3] == pytest.approx([0.1, 0.2, 0.3])
+    assert fracs[3] == pytest.approx((paused_at + 1.0) / 10.0)  # continues, does not restart at 0
+    assert all(b > a for a, b in zip(fracs[:-1], fracs[1:], strict=True)) and fracs[-1] < 1.0

@@ -51,3 +51,15 @@ def test_make_op_validates_name():
     assert make_op("sep_conv_3x3", 4, 1)(torch.rand(1, 4, 6, 6)).shape == (1, 4, 6, 6)
     with pytest.raises(ConfigError):
         make_op("conv_7x7", 4, 1)
+
+
+@pytest.mark.parametrize("make", [lambda seed: Conv4(4, seed=seed),
+                                  lambda seed: SearchNetwork(4, 2, 1, seed=seed)], ids=["conv4", "supernet"])
+def test_seed_fixes_every_initial_value(make):
+    torch.manual_seed(1)
+    a = make(3).state_dict()
+    torch.manual_seed(2)  # the global generator must not matter
+    b = make(3).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    c = make(4).state_dict()
+    assert not all(torch.equal(a[k], c[k]) for k in a)

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                        "seconds": time.time() - start}
     result["paired_discrete_gain"] = mean_ci95(after - before)
     result["genotype_unchanged"] = learner.genotype().to_dict() == base.genotype().to_dict()
-    print(json.dumps(result, indent=1))
+    result["per_episode"] = {"before": before.tolist(), "after": after.tolist()}
+    print(json.dumps({k: v for k, v in result.items() if k != "per_episode"}, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

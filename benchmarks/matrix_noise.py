@@ -79,18 +79,9 @@ def seed_matrices(work: Path, eval_seed: int) -> tuple[pd.DataFrame, pd.DataFram
     from metakb.store import KnowledgeBase
 
     with KnowledgeBase(work, readonly=True) as kb:
-        frame = kb.evaluations()
-    frame = frame[(frame["metric"] == METRIC) & (frame["protocol"] == PROTOCOL)]
-    ok = frame[frame["status"] == "ok"]
-
-    def matrix(seed: int) -> pd.DataFrame:
-        m = ok[ok["seed"] == seed].pivot_table(index="dataset", columns="configuration_id",
-                                               values="value", aggfunc="mean")
-        m = m.reindex(columns=sorted(frame["configuration_id"].unique())).sort_index()
-        m.attrs.update(metric=METRIC, higher_is_better=True)
-        return m
-
-    return matrix(0), matrix(eval_seed)
+        m0, m1 = (kb.performance_matrix(SPACE, metric=METRIC, protocol=PROTOCOL, seed=seed)
+                  for seed in (0, eval_seed))
+    return m0, m1.reindex(columns=m0.columns)
 
 
 def analyse(m0: pd.DataFrame, m1: pd.DataFrame, max_size: int, checkpoints: tuple[int, ...]) -> dict:

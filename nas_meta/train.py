@@ -109,8 +109,8 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
             "train_ways": train_ways, "train_shots": train_shots, "train_queries": train_queries, "seed": seed}
     sampler = _samplers(data, cache, train_ways, train_shots, train_queries, device, seed, train=True)
     if resume:
-        learner = _resumed(out, plan, params, device)
-        sampler.set_state(json.loads((out / _TRAIN_STATE).read_text())["sampler"])
+        learner, sampler_state = _resumed(out, plan, params, device)
+        sampler.set_state(sampler_state)
     else:
         learner = METHODS[method](device=device, seed=seed, **(params or {}))
     learner.fit(sampler, steps, meta_batch=meta_batch, time_budget=time_budget, show_progress=show_progress,
@@ -141,14 +141,17 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
 _TRAIN_STATE = "train_state.json"
 
 
-def _resumed(out: Path, plan: dict[str, Any], params: dict[str, Any] | None, device: str) -> FewShotLearner:
-    """The paused learner in ``out``, after checking that this call continues the same run."""
+def _resumed(out: Path, plan: dict[str, Any], params: dict[str, Any] | None,
+             device: str) -> tuple[FewShotLearner, dict[str, Any]]:
+    """The paused learner in ``out`` and its episode generator's state, after checking that
+    this call continues the same run."""
     if params:
         raise ConfigError(f"a resumed run keeps its checkpoint's settings; drop --set {sorted(params)}")
     state_file = out / _TRAIN_STATE
     if not state_file.exists():
         raise ConfigError(f"nothing to resume in {out}: no {_TRAIN_STATE} (start the run without --resume)")
-    saved = json.loads(state_file.read_text())["plan"]
+    state = json.loads(state_file.read_text())
+    saved = state["plan"]
     changed = {k: (saved.get(k), v) for k, v in plan.items() if saved.get(k) != v}
     if changed:
         detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
@@ -156,7 +159,7 @@ def _resumed(out: Path, plan: dict[str, Any], params: dict[str, Any] | None, dev
     learner = load_learner(out, device=device)
     if learner.steps_done_ >= plan["steps"] or not learner.paused_:
         raise ConfigError(f"the run in {out} is finished ({learner.steps_done_} meta-steps), not paused; nothing to resume")
-    return learner
+    return learner, state["sampler"]
 
 
 def _genotype_outputs(learner: MetaNAS, out: Path) -> dict[str, Any]:

@@ -461,11 +461,13 @@ class KnowledgeBase:
         budget: float = 1.0,
         protocol: str | None = None,
         datasets: Iterable[int] | None = None,
+        seed: int | None = None,
     ) -> pd.DataFrame:
         """Scores as a dataset × configuration frame (index: dataset name; columns: config ids).
 
-        Cells average the ``ok`` evaluations over seeds; a cell with no ``ok`` evaluation (a
-        crash, timeout or memout, or never evaluated) is NaN: the caller chooses how to treat it.
+        Cells average the ``ok`` evaluations over seeds (only those of ``seed`` when given, e.g.
+        to compare two repeats of the same cells); a cell with no ``ok`` evaluation (a crash,
+        timeout or memout, or never evaluated) is NaN: the caller chooses how to treat it.
         The frame's ``attrs`` hold ``metric`` and ``higher_is_better``.
         """
         space_id = self.get_space(space)["id"]
@@ -476,6 +478,8 @@ class KnowledgeBase:
         params: list[Any] = [space_id, float(budget)]
         if protocol is not None:
             sql, params = sql + " AND e.protocol = ?", [*params, protocol]
+        if seed is not None:
+            sql, params = sql + " AND e.seed = ?", [*params, int(seed)]
         if datasets is not None:
             ids = [int(i) for i in datasets]
             sql, params = sql + f" AND e.dataset_id IN ({', '.join('?' * len(ids))})", [*params, *ids]

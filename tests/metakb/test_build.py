@@ -98,12 +98,14 @@ def test_eval_seed_repeats_the_same_configurations_on_new_splits(pmlb_dir, tmp_p
         frame = kb.evaluations()
         configs = kb.configurations("sklearn-cash")
         matrix = kb.performance_matrix("sklearn-cash")
+        only_seed_1 = kb.performance_matrix("sklearn-cash", seed=1)
     assert (first.evaluated, repeat.evaluated, again.evaluated) == (9, 9, 0)
     assert len(configs) == 3  # the draws follow --seed, not --eval-seed: no new configuration
     assert sorted(frame["seed"].unique()) == [0, 1]
     pairs = frame.pivot_table(index=["dataset", "configuration_id"], columns="seed", values="value")
     assert len(pairs) == 9 and not np.allclose(pairs[0], pairs[1])  # new splits, new scores
     assert np.allclose(matrix.stack().sort_index().to_numpy(), pairs.mean(axis=1).sort_index().to_numpy())
+    assert np.allclose(only_seed_1.stack().sort_index().to_numpy(), pairs[1].sort_index().to_numpy())
 
 
 def test_build_configurations_are_reproducible():

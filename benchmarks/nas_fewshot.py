@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                "--time-budget", str(budget), "--device", args.device, "--out", str(work / method),
                "--eval", getattr(args, f"eval_{method}") or args.eval, "--episodes", str(args.episodes),
                "--eval-budget", str(args.eval_budget), "--cache", args.cache,
-               "--seed", str(args.seed), "--quiet", *PLANS[method]]
+               "--seed", str(args.seed), "--augment", str(args.augment), "--quiet", *PLANS[method]]
         extra = getattr(args, f"set_{method}")
         if extra:
             cmd += ["--set", *extra.split()]
@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--episodes", type=int, default=600)
     r.add_argument("--device", default="cuda")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--augment", type=float, default=0.0, help="augmentation strength of every method's training images")
     for m in PLANS:
         r.add_argument(f"--set-{m}", default="", help=f"space-separated KEY=VALUE settings of {m}")
         r.add_argument(f"--eval-{m}", default="", help=f"evaluation settings of {m} (default --eval)")

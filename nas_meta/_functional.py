@@ -1,12 +1,17 @@
 """Task adaptation written with ``torch.func`` so that many tasks adapt at once under ``vmap``.
 
-A task's classifier is a linear head started at zero (Kao et al. 2022's "zeroing trick"): the
-first gradient step makes each class's row proportional to its mean feature, the network stays
-independent of the number of ways, and the meta-learned body is all that carries over.
+A task's classifier is a linear head that is not meta-learned, so the network stays independent
+of the number of ways and the meta-learned body is all that carries over. It starts either at
+zero (Kao et al. 2022's "zeroing trick": the first gradient step makes each class's row
+proportional to its mean feature) or at the prototypes of the support set (Proto-MAML,
+Triantafillou et al. 2020: row ``2 c_k``, bias ``-|c_k|^2``, so that before any step the head
+answers as a Prototypical Network with squared Euclidean distance would).
 
 References:
     Nichol, Achiam, Schulman. On First-Order Meta-Learning Algorithms (Reptile). 2018.
     Kao, Chao, Lee. MAML is a Noisy Contrastive Learner in Classification. ICLR 2022.
+    Triantafillou et al. Meta-Dataset: A Dataset of Datasets for Learning to Learn from Few
+    Examples. ICLR 2020 (Proto-MAML).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from torch.func import functional_call, grad
 
 from nas_meta.ops import PARAMETER_FREE, PRIMITIVES
 
-__all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass", "logits_of", "zero_head"]
+__all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass", "logits_of", "zero_head",
+           "prototype_head", "HEAD_INITS"]
 
 Params = dict[str, torch.Tensor]
 Temperature = float | torch.Tensor
@@ -43,6 +49,8 @@ class AdaptConfig:
             lets a captured CUDA graph follow a schedule without being captured again.
         arch_reg: weight of the penalty on the softmax mass of parameter-free operations.
         hard: use the discretised cells (0/1 operation weights) instead of the mixture.
+        head_init: where the task's linear head starts: ``"zero"`` or ``"proto"`` (the
+            prototypes of the adaptation images under the initial weights).
     """
 
     steps: int = 5
@@ -50,6 +58,7 @@ class AdaptConfig:
     lr_arch: float | torch.Tensor = 0.0
     arch_reg: float = 0.0
     hard: bool = False
+    head_init: str = "zero"
 
 
 def parameter_free_mass(params: Mapping[str, torch.Tensor], temperature: Temperature = 1.0) -> torch.Tensor:
@@ -95,15 +104,37 @@ def zero_head(model: nn.Module, ways: int, like: torch.Tensor) -> Params:
     return {"weight": like.new_zeros(ways, features), "bias": like.new_zeros(ways)}
 
 
+def prototype_head(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, ways: int,
+                   hard: bool = False, temperature: Temperature = 1.0) -> Params:
+    """The linear head equal to nearest-prototype classification of ``(x, y)``'s features.
+
+    ``-|f - c_k|^2 = 2 c_k.f - |c_k|^2 - |f|^2``, and the last term is the same for every class,
+    so row ``2 c_k`` and bias ``-|c_k|^2`` rank the classes as the squared distance does.
+    Written without data-dependent shapes (a one-hot matmul), so it runs under ``vmap`` and in
+    a captured CUDA graph.
+    """
+    features = _features(model, params, x, hard, temperature)
+    onehot = (y[:, None] == torch.arange(ways, device=y.device)).to(features.dtype)
+    protos = (onehot.T @ features) / onehot.sum(0)[:, None].clamp_min(1.0)
+    return {"weight": 2.0 * protos, "bias": -(protos * protos).sum(-1)}
+
+
+HEAD_INITS = ("zero", "proto")
+
+
 def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, ways: int, cfg: AdaptConfig,
           head: Params | None = None, temperature: Temperature = 1.0) -> tuple[Params, Params]:
-    """``cfg.steps`` SGD steps on ``(x, y)`` from ``params`` and a zero (or given) head.
+    """``cfg.steps`` SGD steps on ``(x, y)`` from ``params`` and a head: ``head`` if given, else
+    one started as ``cfg.head_init`` says.
 
     Returns:
         The adapted network parameters and head. Differentiable only where the caller asks
-        ``torch.func.grad`` for it; first-order methods take gradients at the result.
+        ``torch.func.grad`` for it; first-order methods take gradients at the result (the
+        prototype head counts as a constant of the task, as in first-order Proto-MAML).
     """
-    head = zero_head(model, ways, x) if head is None else head
+    if head is None:
+        head = (prototype_head(model, params, x, y, ways, cfg.hard, temperature) if cfg.head_init == "proto"
+                else zero_head(model, ways, x))
     loss_grad = grad(lambda p, h: task_loss(model, p, h, x, y, cfg, temperature), argnums=(0, 1))
     for _ in range(cfg.steps):
         g_p, g_h = loss_grad(params, head)

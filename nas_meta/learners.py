@@ -27,10 +27,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import grad, vmap
+from torch.func import grad, vjp, vmap
 
 from nas_meta._errors import ConfigError
-from nas_meta._functional import AdaptConfig, accuracy, adapt, task_loss
+from nas_meta._functional import HEAD_INITS, AdaptConfig, accuracy, adapt, prototype_head, task_loss
 from nas_meta._progress import progress
 from nas_meta.backbones import Conv4
 from nas_meta.episodes import Episodes, EpisodeSampler
@@ -166,14 +166,20 @@ class FewShotLearner:
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, sampler: EpisodeSampler, episodes: int = 600, *, batch: int = 50,
-                 time_budget: float | None = None, show_progress: bool = True) -> dict[str, Any]:
+                 time_budget: float | None = None, show_progress: bool = True,
+                 per_episode: bool = False) -> dict[str, Any]:
         """Mean query accuracy over ``episodes`` test episodes, with its 95% CI.
+
+        Two learners evaluated with samplers of the same seed see the same episodes, so with
+        ``per_episode=True`` (the accuracy of every episode, in order, under ``"per_episode"``)
+        they can be compared episode by episode.
 
         Returns:
             ``accuracy``, ``ci95``, ``episodes``, ``ways``, ``shots``, ``eval_seconds`` and any
             per-method statistics; ``episodes`` is the number done, fewer than asked when
-            ``time_budget`` (seconds) ended the evaluation early (for MetaNAS the supernet's accuracy before discretisation and
-            the share of parameter-free operations in the task-adapted cells).
+            ``time_budget`` (seconds) ended the evaluation early (for MetaNAS the supernet's
+            accuracy before discretisation and the share of parameter-free operations in the
+            task-adapted cells).
         """
         if not hasattr(self, "model_"):
             raise ConfigError(f"{type(self).__name__} must be fitted (or loaded) before evaluate")
@@ -191,10 +197,13 @@ class FewShotLearner:
             bar.update(n)
         bar.close()
         _sync(self.device_)
-        acc, ci = mean_ci95(np.concatenate(stats.pop("accuracy")))
+        accuracies = np.concatenate(stats.pop("accuracy"))
+        acc, ci = mean_ci95(accuracies)
         result: dict[str, Any] = {"method": self.method, "ways": sampler.ways, "shots": sampler.shots,
                                   "episodes": done, "accuracy": acc, "ci95": ci,
                                   "eval_seconds": time.perf_counter() - start}
+        if per_episode:
+            result["per_episode"] = accuracies.tolist()
         for key, chunks in stats.items():
             result[key], result[key + "_ci95"] = mean_ci95(np.concatenate(chunks))
         return result
@@ -259,8 +268,12 @@ class _GradientLearner(FewShotLearner):
     """Shared parts of the learners that adapt by gradient steps (Reptile, FO-MAML, MetaNAS)."""
 
     def __init__(self, *, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1.0, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
+                 seed: int = 0) -> None:
         super().__init__(device=device, seed=seed)
+        if head_init not in HEAD_INITS:
+            raise ConfigError(f"head_init must be one of {list(HEAD_INITS)}; got {head_init!r}")
+        self.head_init = head_init
         self.cuda_graphs = cuda_graphs
         self.inner_steps = inner_steps
         self.inner_lr = inner_lr
@@ -274,7 +287,7 @@ class _GradientLearner(FewShotLearner):
         return 1.0
 
     def _adapt_cfg(self, steps: int) -> AdaptConfig:
-        return AdaptConfig(steps=steps, lr=self.inner_lr)
+        return AdaptConfig(steps=steps, lr=self.inner_lr, head_init=self.head_init)
 
     def _scalar(self, name: str, value: float) -> torch.Tensor:
         """A 0-dim device tensor holding ``value``: how a changing scalar enters a CUDA graph.
@@ -351,6 +364,13 @@ class _GradientLearner(FewShotLearner):
     def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks.
 
+        With the prototype head (``head_init="proto"``) the gradient also flows through the
+        head's starting point, the prototypes under the initial weights, as first-order
+        Proto-MAML does: the adaptation is taken as the identity (first order), so the query
+        loss's gradient at the adapted head is pulled back through the prototype computation.
+        Without it a 1-shot task, whose support images are their own prototypes, would give
+        the body no signal about where the prototypes lie.
+
         One captured graph on CUDA (see :meth:`_reptile_update`); the returned tensors are its
         output buffers, overwritten by the next meta-step.
         """
@@ -362,9 +382,15 @@ class _GradientLearner(FewShotLearner):
             qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
 
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-                p, h = adapt(model, params, sx, sy, ways, task_cfg, temperature=t)
-                g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
-                return g, task_loss(model, p, h, qx, qy, qcfg, t)
+                if cfg.head_init != "proto":
+                    p, h = adapt(model, params, sx, sy, ways, task_cfg, temperature=t)
+                    g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
+                    return g, task_loss(model, p, h, qx, qy, qcfg, t)
+                head0, pull_back = vjp(lambda q: prototype_head(model, q, sx, sy, ways, cfg.hard, t), params)
+                p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head0, temperature=t)
+                g, g_head = grad(lambda p_, h_: task_loss(model, p_, h_, qx, qy, qcfg, t), argnums=(0, 1))(p, h)
+                (g_protos,) = pull_back(g_head)
+                return {k: v + g_protos[k] for k, v in g.items()}, task_loss(model, p, h, qx, qy, qcfg, t)
 
             g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
             return {k: v.mean(0) for k, v in g.items()}, loss.mean()
@@ -383,6 +409,8 @@ class Reptile(_GradientLearner):
         inner_lr: SGD step size, in training and at test.
         eval_steps: SGD steps on the support set at test time.
         meta_lr: initial Reptile step size (interpolation towards the adapted weights).
+        head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
+            Proto-MAML).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
@@ -391,9 +419,10 @@ class Reptile(_GradientLearner):
     method = "reptile"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1.0, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
+                 seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
@@ -412,6 +441,8 @@ class FOMAML(_GradientLearner):
         inner_lr: SGD step size, in training and at test.
         eval_steps: SGD steps at test time.
         meta_lr: Adam step size of the meta-update.
+        head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
+            Proto-MAML).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
@@ -420,9 +451,10 @@ class FOMAML(_GradientLearner):
     method = "fomaml"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1e-3, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
+                 meta_lr: float = 1e-3, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
+                 seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
@@ -469,6 +501,8 @@ class MetaNAS(_GradientLearner):
         discrete_finish: share of meta-training, at its end, spent on the discretised cells
             (0/1 operation weights, architecture frozen): the weights are then meta-learned
             for the network that answers at test time, not for the soft mixture (0: off).
+        head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
+            Proto-MAML).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device, seed: torch device and seed.
     """
@@ -479,10 +513,10 @@ class MetaNAS(_GradientLearner):
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
-                 discrete_finish: float = 0.0, cuda_graphs: bool = True, device: str = "cpu",
-                 seed: int = 0) -> None:
+                 discrete_finish: float = 0.0, head_init: str = "zero", cuda_graphs: bool = True,
+                 device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels, self.layers, self.nodes = channels, layers, nodes
         self.meta_algorithm = meta_algorithm
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
@@ -514,7 +548,7 @@ class MetaNAS(_GradientLearner):
 
     def _adapt_cfg(self, steps: int, arch: bool = True) -> AdaptConfig:
         return AdaptConfig(steps=steps, lr=self.inner_lr, lr_arch=self.inner_lr_arch if arch else 0.0,
-                           arch_reg=self.arch_reg)
+                           arch_reg=self.arch_reg, head_init=self.head_init)
 
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         model: SearchNetwork = self.model_  # type: ignore[assignment]

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from nas_meta._errors import ConfigError
-from nas_meta.episodes import EpisodeSampler
+from nas_meta.episodes import EpisodeSampler, check_augment
 from nas_meta.learners import METHODS, FewShotLearner, MetaNAS, load_learner
 from nas_meta.omniglot import TEST_ALPHABETS, load_omniglot, split_by_alphabet
 
@@ -40,10 +40,10 @@ def device_name(device: str) -> str:
 
 
 def _samplers(data: str | None, cache: str | None, ways: int, shots: int, queries: int, device: str, seed: int,
-              train: bool) -> EpisodeSampler:
+              train: bool, augment: float = 0.0) -> EpisodeSampler:
     train_arr, test_arr = split_by_alphabet(load_omniglot(data, cache))
     arr = train_arr if train else test_arr
-    return EpisodeSampler(arr.images, ways, shots, queries, device=device, seed=seed)
+    return EpisodeSampler(arr.images, ways, shots, queries, device=device, seed=seed, augment=augment)
 
 
 def _batch_size(episodes: int, images_per_episode: int, max_images: int = 4000, max_batch: int = 100) -> int:
@@ -79,14 +79,15 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
                eval_settings: Sequence[tuple[int, int]] | None = None, data: str | None = None,
                cache: str | None = None, seed: int = 0, params: dict[str, Any] | None = None,
                eval_budget: float | None = None, show_progress: bool = True, resume: bool = False,
-               stop_after: float | None = None) -> dict[str, Any]:
+               stop_after: float | None = None, augment: float = 0.0) -> dict[str, Any]:
     """Meta-train ``method`` on the meta-train alphabets, evaluate, write everything to ``out``.
 
     A run longer than one sitting is split: ``stop_after`` (seconds) pauses it, saves a
     resumable checkpoint (weights, optimiser, episode generator) in ``out`` and skips the
     evaluation; the same call with ``resume=True`` continues its schedules from there. The
     settings of a resumed run are the checkpoint's; ``steps``, ``time_budget`` and the training
-    tasks must be those of the first call.
+    tasks must be those of the first call. ``augment`` distorts the training images (see
+    :class:`~nas_meta.episodes.EpisodeSampler`); test episodes are never distorted.
 
     Returns:
         The summary also written to ``out/results.json``: settings, training seconds, device,
@@ -100,14 +101,17 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {sorted(METHODS)}; got {method!r}")
+    check_augment(augment)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     train_ways = train_ways or TRAIN_WAYS.get(method, ways)
     train_shots = train_shots or shots
     meta_batch = meta_batch or (1 if method == "protonet" else 8)
     plan = {"method": method, "steps": steps, "time_budget": time_budget, "meta_batch": meta_batch,
-            "train_ways": train_ways, "train_shots": train_shots, "train_queries": train_queries, "seed": seed}
-    sampler = _samplers(data, cache, train_ways, train_shots, train_queries, device, seed, train=True)
+            "train_ways": train_ways, "train_shots": train_shots, "train_queries": train_queries, "seed": seed,
+            "augment": augment}
+    sampler = _samplers(data, cache, train_ways, train_shots, train_queries, device, seed, train=True,
+                        augment=augment)
     if resume:
         learner, sampler_state = _resumed(out, plan, params, device)
         sampler.set_state(sampler_state)
@@ -120,7 +124,7 @@ def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Pat
     summary: dict[str, Any] = {
         "method": method, "ways": ways, "shots": shots, "steps": steps, "steps_done": learner.steps_done_,
         "meta_batch": meta_batch, "train_ways": train_ways, "train_shots": train_shots,
-        "train_queries": train_queries, "time_budget": time_budget, "seed": seed,
+        "train_queries": train_queries, "augment": augment, "time_budget": time_budget, "seed": seed,
         "params": learner.get_params(), "train_seconds": learner.train_seconds_,
         "device": device_name(device), "torch": torch.__version__, "command": " ".join(sys.argv),
         "paused": learner.paused_,
@@ -151,7 +155,7 @@ def _resumed(out: Path, plan: dict[str, Any], params: dict[str, Any] | None,
     if not state_file.exists():
         raise ConfigError(f"nothing to resume in {out}: no {_TRAIN_STATE} (start the run without --resume)")
     state = json.loads(state_file.read_text())
-    saved = state["plan"]
+    saved = {"augment": 0.0, **state["plan"]}  # runs paused before --augment existed had none
     changed = {k: (saved.get(k), v) for k, v in plan.items() if saved.get(k) != v}
     if changed:
         detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
@@ -220,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-ways", type=int, default=None, help="ways of training tasks (default --ways; ProtoNet 60)")
     p.add_argument("--train-shots", type=int, default=None)
     p.add_argument("--train-queries", type=int, default=5)
+    p.add_argument("--augment", type=float, default=0.0, metavar="S",
+                   help="random affine distortion of training images, strength in [0, 1] (0: none)")
     p.add_argument("--time-budget", type=float, default=None, help="seconds of meta-training at most")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", required=True)
@@ -250,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          eval_settings=_settings(args.eval) if args.eval else None, data=data,
                          cache=args.cache, seed=args.seed, params=_overrides(args.set),
                          eval_budget=args.eval_budget, show_progress=not args.quiet, resume=args.resume,
-                         stop_after=args.stop_after)
+                         stop_after=args.stop_after, augment=args.augment)
     if summary["paused"]:
         print(f"paused after {summary['steps_done']} meta-steps ({summary['train_seconds']:.1f} s of training); "
               f"continue with --resume --out {args.out}")

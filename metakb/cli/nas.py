@@ -40,8 +40,8 @@ def store_summary(kb: Any, summary: dict[str, Any], *, origin: str) -> list[int]
     arch_id = None
     if "genotype" in summary:
         arch_id = kb.add_architecture(summary["genotype"], search_space=SEARCH_SPACE, origin=origin)
-    keys = ("steps", "steps_done", "meta_batch", "train_ways", "train_shots", "train_queries", "time_budget",
-            "seed", "params", "parameter_free_share")
+    keys = ("steps", "steps_done", "meta_batch", "train_ways", "train_shots", "train_queries", "augment",
+            "time_budget", "seed", "params", "parameter_free_share")
     ids = []
     for ev in summary.get("evaluations", []):
         settings = {k: summary[k] for k in keys if k in summary}
@@ -74,7 +74,7 @@ def _meta_train(args: argparse.Namespace) -> int:
                          time_budget=args.time_budget, eval_episodes=args.episodes,
                          eval_settings=_eval_settings(args), data=_data_dir(args.data), cache=args.cache,
                          seed=args.seed, params=_overrides(args.set), show_progress=not args.json,
-                         resume=args.resume, stop_after=args.stop_after)
+                         resume=args.resume, stop_after=args.stop_after, augment=args.augment)
     if summary["paused"]:  # nothing to store yet: the results come with the run's last part
         if args.json:
             print_json(summary)
@@ -150,6 +150,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--meta-batch", type=int, default=None, help="tasks per meta-step")
     train.add_argument("--train-ways", type=int, default=None, help="ways of training tasks")
     train.add_argument("--time-budget", type=float, default=None, help="seconds of meta-training at most")
+    train.add_argument("--augment", type=float, default=0.0, metavar="S",
+                       help="random affine distortion of training images, strength in [0, 1] (default 0: none)")
     train.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="learner settings (JSON values)")
     train.add_argument("--stop-after", type=float, default=None, metavar="S",
                        help="pause after S seconds of training, save a resumable checkpoint in --out, evaluate nothing")

@@ -55,6 +55,8 @@ def test_paused_meta_train_resumes_and_stores_once(omniglot, tmp_path, capsys):
     changed = [a if a != "2" else "3" for a in train]  # --steps 3
     assert main([*changed, "--resume"]) == 2
     assert "steps 2 -> 3" in capsys.readouterr().err
+    assert main([*train, "--resume", "--augment", "0.5"]) == 2  # the training images must not change either
+    assert "augment 0.0 -> 0.5" in capsys.readouterr().err
     assert main([*train, "--resume"]) == 0
     done = json.loads(capsys.readouterr().out)
     assert not done["paused"] and done["steps_done"] == 2 and len(done["fewshot_result_ids"]) == 1
@@ -67,6 +69,10 @@ def test_bad_arguments_exit_2(tmp_path, capsys):
     assert main(["nas", "meta-train", "--method", "reptile", "--steps", "0", "--out", str(tmp_path),
                  "--device", "cpu", "--no-store"]) == 2
     assert "--steps" in capsys.readouterr().err
+    assert main(["nas", "meta-train", "--method", "reptile", "--steps", "1", "--out", str(tmp_path),
+                 "--device", "cpu", "--no-store", "--augment", "2", "--cache", str(tmp_path / "none.npz"),
+                 "--data", str(tmp_path)]) == 2
+    assert "augment must be a strength in [0, 1]; got 2.0" in capsys.readouterr().err
     assert main(["nas", "evaluate", "--checkpoint", str(tmp_path / "none"), "--device", "cpu", "--no-store"]) == 2
 
 

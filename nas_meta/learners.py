@@ -575,7 +575,11 @@ class MetaNAS(_GradientLearner):
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
         model, ways = self.model_, episodes.ways
         search_cfg = replace(self._adapt_cfg(self.eval_steps), lr_arch=0.0)
-        tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True)
+        tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True, head_init=self.head_init)
+        # The zero-started head carries its adapted rows over to the discretised network; a
+        # prototype head starts again from the prototypes under the discretised network, whose
+        # features are not the supernet's.
+        keep_head = self.head_init != "proto"
 
         def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
             cfg = replace(search_cfg, lr_arch=lr_arch)
@@ -583,7 +587,7 @@ class MetaNAS(_GradientLearner):
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
                 p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
                 soft = accuracy(model, p, h, qx, qy, temperature=t)
-                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h, temperature=t)
+                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h if keep_head else None, temperature=t)
                 return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
 
             return vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)

@@ -155,23 +155,26 @@ class _FakeClock:
         return self.now
 
 
-@pytest.mark.parametrize("method", ["fomaml", "protonet"])  # Adam state; Adam + step-size schedule
+# Adam state; Adam + step-size schedule; the prototype head and augmented images (more draws)
+@pytest.mark.parametrize("method", ["fomaml", "protonet", "fomaml-proto-augment"])
 def test_paused_and_resumed_run_equals_one_run(toy_images, tmp_path, monkeypatch, method):
     import nas_meta.learners as learners
 
     make = {"fomaml": lambda: FOMAML(channels=4, inner_steps=1, meta_lr=1e-2),
-            "protonet": lambda: ProtoNet(channels=4, lr=1e-2, lr_halve_every=2)}[method]
+            "protonet": lambda: ProtoNet(channels=4, lr=1e-2, lr_halve_every=2),
+            "fomaml-proto-augment": lambda: FOMAML(channels=4, inner_steps=1, meta_lr=1e-2, head_init="proto")}[method]
+    augment = 0.5 if method.endswith("augment") else 0.0
     monkeypatch.setattr(learners.time, "perf_counter", _FakeClock())
-    whole = make().fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0), steps=6, show_progress=False)
+    whole = make().fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0, augment=augment), steps=6, show_progress=False)
 
-    sampler = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0)
+    sampler = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0, augment=augment)
     part = make().fit(sampler, steps=6, show_progress=False, stop_after=3.5)  # steps at t = 1, 2, 3
     assert part.paused_ and part.steps_done_ == 3
     part.save(tmp_path)
     assert (tmp_path / "optimizer.pt").is_file()
     resumed = load_learner(tmp_path)
     assert resumed.paused_ and resumed.steps_done_ == 3
-    rest = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=123)
+    rest = EpisodeSampler(toy_images[:8], 3, 1, 3, seed=123, augment=augment)
     rest.set_state(json.loads(json.dumps(sampler.get_state())))  # through JSON, as meta_train saves it
     resumed.fit(rest, steps=6, show_progress=False, resume=True)
     assert not resumed.paused_ and resumed.steps_done_ == 6

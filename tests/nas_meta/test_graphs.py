@@ -38,16 +38,21 @@ def test_episodes_know_their_ways_without_reading_labels() -> None:
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_graph_replay_matches_eager_on_cuda() -> None:
+@pytest.mark.parametrize("extra", [{}, {"meta_algorithm": "fomaml", "head_init": "proto", "meta_lr": 1e-3}],
+                         ids=["reptile-zero-head", "fomaml-proto-head"])
+def test_graph_replay_matches_eager_on_cuda(extra: dict) -> None:
     images = torch.randint(0, 255, (12, 20, 28, 28), dtype=torch.uint8).numpy()
     results = []
     for graphs in (False, True):
-        sampler = EpisodeSampler(images, 5, 1, 3, device="cuda", seed=0)  # the same episodes for both
+        sampler = EpisodeSampler(images, 5, 1, 3, device="cuda", seed=0, augment=0.5)  # the same episodes for both
         learner = MetaNAS(channels=4, layers=3, nodes=2, eval_steps=2, finetune_steps=1, inner_steps=2,
-                          cuda_graphs=graphs, device="cuda", seed=0)
+                          cuda_graphs=graphs, device="cuda", seed=0, **extra)
         learner._ensure_model()
         for _ in range(3):  # the graph is captured at the first step and replayed at the others
             learner._meta_step(sampler.sample(2), 0.5)
         results.append({k: v.detach().clone() for k, v in learner.model_.state_dict().items()})
+        test = EpisodeSampler(images, 5, 1, 3, device="cuda", seed=1)
+        for key in ("accuracy", "supernet_accuracy"):  # the graphed evaluation batch, replayed once too
+            results[-1][key] = torch.stack([learner._eval_batch(test.sample(4))[key].clone() for _ in range(2)])
     for name, eager in results[0].items():
         torch.testing.assert_close(results[1][name], eager, rtol=1e-4, atol=1e-5, msg=name)

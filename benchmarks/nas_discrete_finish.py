@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
     learner = load_learner(args.checkpoint, device="cpu")
     assert isinstance(learner, MetaNAS)
-    learner.cuda_graphs, learner.discrete_finish = False, 0.2
+    # the phase as the third session ran it (the cells of the meta-learned alpha): reproducible numbers
+    learner.cuda_graphs, learner.discrete_finish, learner.finish_adapt_arch = False, 0.2, False
     train = _samplers(None, args.cache, 20, 1, 5, "cpu", 7, train=True)
     losses, start = [], time.time()
     for step in range(args.steps):

@@ -323,9 +323,10 @@ class _GradientLearner(FewShotLearner):
                   self._scalar("temperature", self._temperature()))
 
     def _reptile_update(self, episodes: Episodes, cfg: AdaptConfig, eps: float, frozen: tuple[str, ...] = (),
-                        eps_arch: float | None = None) -> torch.Tensor:
+                        eps_arch: float | None = None, pre: AdaptConfig | None = None) -> torch.Tensor:
         """Adapt on support and query together, then move towards the mean adapted weights.
 
+        ``pre``: an adaptation run before ``cfg``'s (see :func:`_pre_adapt`).
         The adaptation of the whole meta-batch is one captured graph on CUDA; ``cfg.lr_arch``
         enters it as a tensor, so switching the architecture search on or off needs no new
         capture. Returns the mean post-adaptation loss (a 0-dim tensor, not read back).
@@ -339,13 +340,14 @@ class _GradientLearner(FewShotLearner):
             task_cfg = replace(fixed, lr_arch=lr_arch)
 
             def one(params, x, y):  # type: ignore[no-untyped-def]
-                p, h = adapt(model, params, x, y, ways, task_cfg, temperature=t)
+                params, head = _pre_adapt(model, params, x, y, ways, pre, cfg.head_init, t)
+                p, h = adapt(model, params, x, y, ways, task_cfg, head=head, temperature=t)
                 return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t)
 
             adapted, loss = vmap(one, in_dims=(None, 0, 0))(self._params(), x, y)
             return {k: v.mean(0) for k, v in adapted.items()}, loss.mean()
 
-        fn = self._graphed(("reptile", fixed, ways), batch)
+        fn = self._graphed(("reptile", fixed, pre, ways), batch)
         mean_adapted, loss = fn(x, y, self._scalar("temperature", self._temperature()),
                                 self._scalar("lr_arch", float(cfg.lr_arch)))
         groups: dict[float, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
@@ -361,8 +363,12 @@ class _GradientLearner(FewShotLearner):
                 torch._foreach_lerp_(params, means, step)  # p += step * (mean adapted p - p)
         return loss
 
-    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig,
+                      pre: AdaptConfig | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks.
+
+        ``pre``: an adaptation run before ``cfg``'s (see :func:`_pre_adapt`); first order, the
+        gradient at the end of both counts as the gradient at the start.
 
         With the prototype head (``head_init="proto"``) the gradient also flows through the
         head's starting point, the prototypes under the initial weights, as first-order
@@ -382,8 +388,9 @@ class _GradientLearner(FewShotLearner):
             qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
 
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
+                params, head = _pre_adapt(model, params, sx, sy, ways, pre, cfg.head_init, t)
                 if cfg.head_init != "proto":
-                    p, h = adapt(model, params, sx, sy, ways, task_cfg, temperature=t)
+                    p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head, temperature=t)
                     g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
                     return g, task_loss(model, p, h, qx, qy, qcfg, t)
                 head0, pull_back = vjp(lambda q: prototype_head(model, q, sx, sy, ways, cfg.hard, t), params)
@@ -395,9 +402,25 @@ class _GradientLearner(FewShotLearner):
             g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
             return {k: v.mean(0) for k, v in g.items()}, loss.mean()
 
-        fn = self._graphed(("fomaml", fixed, ways), batch)
+        fn = self._graphed(("fomaml", fixed, pre, ways), batch)
         return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                   self._scalar("temperature", self._temperature()), self._scalar("lr_arch", float(cfg.lr_arch)))
+
+
+def _pre_adapt(model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, ways: int,
+               pre: AdaptConfig | None, head_init: str,
+               temperature: Any) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
+    """Run ``pre`` (if any) and say which head the next adaptation starts from.
+
+    MetaNAS's finishing phase trains what its test answers with: the soft supernet adapts
+    weights and α to the task first (``pre``), then the discretised cells of the *adapted* α
+    are trained. A zero-started head carries over from the first stage, a prototype head
+    starts again under the network that answers (``None``: let :func:`adapt` build it).
+    """
+    if pre is None:
+        return params, None
+    params, head = adapt(model, params, x, y, ways, pre, temperature=temperature)
+    return params, (None if head_init == "proto" else head)
 
 
 class Reptile(_GradientLearner):
@@ -501,6 +524,10 @@ class MetaNAS(_GradientLearner):
         discrete_finish: share of meta-training, at its end, spent on the discretised cells
             (0/1 operation weights, architecture frozen): the weights are then meta-learned
             for the network that answers at test time, not for the soft mixture (0: off).
+        finish_adapt_arch: in that phase each task first adapts weights and α on the soft
+            supernet, as at test time, and the discretised cells of its *adapted* α are
+            trained (False: the cells of the meta-learned α, which differ from the cells a
+            test task answers with when α moves during its adaptation).
         head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
             Proto-MAML).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
@@ -513,8 +540,8 @@ class MetaNAS(_GradientLearner):
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
-                 discrete_finish: float = 0.0, head_init: str = "zero", cuda_graphs: bool = True,
-                 device: str = "cpu", seed: int = 0) -> None:
+                 discrete_finish: float = 0.0, finish_adapt_arch: bool = True, head_init: str = "zero",
+                 cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
                          head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
         self.channels, self.layers, self.nodes = channels, layers, nodes
@@ -522,7 +549,7 @@ class MetaNAS(_GradientLearner):
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
         self.arch_reg, self.arch_warmup, self.arch_stop = arch_reg, arch_warmup, arch_stop
         self.tau_start, self.tau_end = tau_start, tau_end
-        self.discrete_finish = discrete_finish
+        self.discrete_finish, self.finish_adapt_arch = discrete_finish, finish_adapt_arch
         if not 0.0 <= discrete_finish < 1.0:
             raise ConfigError(f"discrete_finish must be in [0, 1); got {discrete_finish}")
         if meta_algorithm not in ("reptile", "fomaml"):
@@ -556,13 +583,16 @@ class MetaNAS(_GradientLearner):
         finishing = self.discrete_finish > 0 and progress_frac >= 1.0 - self.discrete_finish
         search = self.arch_warmup <= progress_frac < self.arch_stop and not finishing
         cfg = self._adapt_cfg(self.inner_steps, arch=search)
+        pre = None
         if finishing:  # the discretised cells: 0/1 weights from alpha, no penalty on alpha
             cfg = replace(cfg, hard=True, arch_reg=0.0)
+            if self.finish_adapt_arch:  # as at test: soft adaptation of weights and alpha first
+                pre = self._adapt_cfg(self.inner_steps, arch=True)
         frozen = () if search else ("alpha",)
         if self.meta_algorithm == "reptile":
             return self._reptile_update(episodes, cfg, self.meta_lr * (1.0 - progress_frac), frozen=frozen,
-                                        eps_arch=self.meta_lr_arch)
-        grads, loss = self._fomaml_grads(episodes, cfg)
+                                        eps_arch=self.meta_lr_arch, pre=pre)
+        grads, loss = self._fomaml_grads(episodes, cfg, pre=pre)
         for name, p in model.named_parameters():
             p.grad = None if frozen and name.startswith(frozen) else grads[name]
         self.optimizer_.step()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -91,7 +92,8 @@ def test_time_budget_stops_training_with_a_warning(toy_images):
 def test_metanas_discrete_finish_trains_the_discretised_cells(toy_images):
     train, _ = _samplers(toy_images)
     # Two inner steps: the head starts at zero, so the first step moves only the head.
-    learner = MetaNAS(**{**TINY["metanas"], "inner_steps": 2, "discrete_finish": 0.5})
+    # the cells of the meta-learned alpha (finish_adapt_arch=False): see the next test for the default
+    learner = MetaNAS(**{**TINY["metanas"], "inner_steps": 2, "discrete_finish": 0.5, "finish_adapt_arch": False})
     learner.fit(train, steps=1, meta_batch=1, show_progress=False)  # frac 0: the soft supernet
     alpha = learner.model_.alpha_normal.detach().clone()
     weights = {k: v.detach().clone() for k, v in learner.model_.named_parameters() if not k.startswith("alpha")}
@@ -108,6 +110,46 @@ def test_metanas_discrete_finish_trains_the_discretised_cells(toy_images):
             edge, op = (int(part) for part in name.split(".")[3:6:2])
             assert hard[edge, op + 1] == 1, name
     assert any(name.startswith("cells.0.edges.") for name in moved) or hard[:, 4:].sum() == 0
+
+
+@pytest.mark.parametrize("head_init", ["zero", "proto"])
+def test_metanas_finishing_phase_trains_the_cells_a_test_task_answers_with(toy_images, head_init):
+    """Default finishing phase: per task the soft supernet adapts weights and alpha first (as at
+    test time), then the discretised cells of the adapted alpha adapt and give the first-order
+    gradient; the meta-learned alpha stays frozen."""
+    from torch.func import grad, vjp
+
+    from nas_meta._functional import AdaptConfig, adapt, prototype_head, task_loss
+
+    train, _ = _samplers(toy_images)
+    learner = MetaNAS(**{**TINY["metanas"], "meta_algorithm": "fomaml", "discrete_finish": 0.5,
+                         "head_init": head_init, "inner_lr_arch": 3.0, "cuda_graphs": False})
+    learner.fit(train, steps=1, meta_batch=1, show_progress=False)
+    model, episodes = learner.model_, train.sample(1)
+    sx, sy, qx, qy = (episodes.support_x[0], episodes.support_y[0], episodes.query_x[0], episodes.query_y[0])
+    params = learner._params()
+    model.temperature = 1.0
+    pre = learner._adapt_cfg(learner.inner_steps, arch=True)
+    hard = replace(learner._adapt_cfg(learner.inner_steps, arch=False), hard=True, arch_reg=0.0)
+    # by hand: stage 1 soft (weights and alpha), stage 2 the discretised cells of the adapted alpha
+    p1, h1 = adapt(model, params, sx, sy, 3, pre)
+    assert not torch.equal(p1["alpha_normal"], params["alpha_normal"])  # alpha moved for this task
+    if head_init == "proto":  # restarted under the discretised network, gradient pulled back through it
+        head, pull_back = vjp(lambda q: prototype_head(model, q, sx, sy, 3, hard=True), p1)
+    else:  # carried over from stage 1
+        head, pull_back = h1, None
+    p2, h2 = adapt(model, p1, sx, sy, 3, hard, head=head)
+    expected, g_head = grad(lambda p_, h_: task_loss(model, p_, h_, qx, qy, AdaptConfig(hard=True)),
+                            argnums=(0, 1))(p2, h2)
+    if pull_back is not None:
+        (through,) = pull_back(g_head)
+        expected = {k: v + through[k] for k, v in expected.items()}
+    grads, _ = learner._fomaml_grads(episodes, hard, pre=pre)
+    for name, value in expected.items():
+        torch.testing.assert_close(grads[name], value, rtol=1e-4, atol=1e-6, msg=name)
+    alpha = learner.model_.alpha_normal.detach().clone()
+    learner._meta_step(episodes, 0.75)  # in the finishing phase
+    assert torch.equal(alpha, learner.model_.alpha_normal)
 
 
 def test_validation_both_sides(toy_images, tmp_path):

@@ -27,7 +27,7 @@ from torch.func import functional_call, grad
 from nas_meta.ops import PARAMETER_FREE, PRIMITIVES
 
 __all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass", "logits_of", "zero_head",
-           "prototype_head", "HEAD_INITS"]
+           "prototype_head", "carried_head", "HEAD_INITS"]
 
 Params = dict[str, torch.Tensor]
 Temperature = float | torch.Tensor
@@ -120,6 +120,14 @@ def prototype_head(model: nn.Module, params: Params, x: torch.Tensor, y: torch.T
 
 
 HEAD_INITS = ("zero", "proto")
+
+
+def carried_head(head: Params, head_init: str) -> Params | None:
+    """The head a second adaptation stage (the discretised cells after the soft supernet)
+    starts from: a zero-started head carries its adapted rows over; a prototype head is built
+    again (``None``: :func:`adapt` builds it) under the next stage's network, whose features
+    are not the first stage's."""
+    return None if head_init == "proto" else head
 
 
 def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, ways: int, cfg: AdaptConfig,

@@ -27,10 +27,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import grad, vjp, vmap
+from torch.func import grad_and_value, vjp, vmap
 
 from nas_meta._errors import ConfigError
-from nas_meta._functional import HEAD_INITS, AdaptConfig, accuracy, adapt, prototype_head, task_loss
+from nas_meta._functional import (
+    HEAD_INITS,
+    AdaptConfig,
+    accuracy,
+    adapt,
+    carried_head,
+    prototype_head,
+    task_loss,
+)
 from nas_meta._progress import progress
 from nas_meta.backbones import Conv4
 from nas_meta.episodes import Episodes, EpisodeSampler
@@ -391,13 +399,13 @@ class _GradientLearner(FewShotLearner):
                 params, head = _pre_adapt(model, params, sx, sy, ways, pre, cfg.head_init, t)
                 if cfg.head_init != "proto":
                     p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head, temperature=t)
-                    g = grad(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
-                    return g, task_loss(model, p, h, qx, qy, qcfg, t)
+                    return grad_and_value(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
                 head0, pull_back = vjp(lambda q: prototype_head(model, q, sx, sy, ways, cfg.hard, t), params)
                 p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head0, temperature=t)
-                g, g_head = grad(lambda p_, h_: task_loss(model, p_, h_, qx, qy, qcfg, t), argnums=(0, 1))(p, h)
+                (g, g_head), loss = grad_and_value(lambda p_, h_: task_loss(model, p_, h_, qx, qy, qcfg, t),
+                                                   argnums=(0, 1))(p, h)
                 (g_protos,) = pull_back(g_head)
-                return {k: v + g_protos[k] for k, v in g.items()}, task_loss(model, p, h, qx, qy, qcfg, t)
+                return {k: v + g_protos[k] for k, v in g.items()}, loss
 
             g, loss = vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
             return {k: v.mean(0) for k, v in g.items()}, loss.mean()
@@ -414,13 +422,12 @@ def _pre_adapt(model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tenso
 
     MetaNAS's finishing phase trains what its test answers with: the soft supernet adapts
     weights and α to the task first (``pre``), then the discretised cells of the *adapted* α
-    are trained. A zero-started head carries over from the first stage, a prototype head
-    starts again under the network that answers (``None``: let :func:`adapt` build it).
+    are trained, from the head :func:`~nas_meta._functional.carried_head` says.
     """
     if pre is None:
         return params, None
     params, head = adapt(model, params, x, y, ways, pre, temperature=temperature)
-    return params, (None if head_init == "proto" else head)
+    return params, carried_head(head, head_init)
 
 
 class Reptile(_GradientLearner):
@@ -606,10 +613,6 @@ class MetaNAS(_GradientLearner):
         model, ways = self.model_, episodes.ways
         search_cfg = replace(self._adapt_cfg(self.eval_steps), lr_arch=0.0)
         tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True, head_init=self.head_init)
-        # The zero-started head carries its adapted rows over to the discretised network; a
-        # prototype head starts again from the prototypes under the discretised network, whose
-        # features are not the supernet's.
-        keep_head = self.head_init != "proto"
 
         def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
             cfg = replace(search_cfg, lr_arch=lr_arch)
@@ -617,7 +620,7 @@ class MetaNAS(_GradientLearner):
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
                 p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
                 soft = accuracy(model, p, h, qx, qy, temperature=t)
-                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=h if keep_head else None, temperature=t)
+                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=carried_head(h, self.head_init), temperature=t)
                 return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
 
             return vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)

@@ -19,12 +19,17 @@ Sources:
                     copy in a temporary folder (the file may be being written);
     --aslib DIR     an ASlib scenario (algorithm_runs.arff; PAR10 for failed runs), a real
                     performance matrix where the "default" is the single best solver of the
-                    training instances.
+                    training instances;
+    --lcbench       the YAHPO LCBench surrogate (34 OpenML tasks): a matrix without measurement
+                    noise (the surrogate is deterministic) of ``--lcbench-configs`` configurations
+                    drawn from its space with ``--lcbench-seed`` plus its default, scored by
+                    validation balanced accuracy at the last epoch (52).
 
 Usage:
     nice -n 15 .venv/bin/python benchmarks/portfolio.py --db db/metakb-default.sqlite \
         --png docs/img/portfolio_curve.png --json /tmp/portfolio.json
     nice -n 15 .venv/bin/python benchmarks/portfolio.py --aslib ../shared/data/aslib/SAT11-HAND
+    nice -n 15 .venv/bin/python benchmarks/portfolio.py --lcbench --lcbench-configs 128
 """
 
 from __future__ import annotations
@@ -90,6 +95,27 @@ def load_aslib_matrix(folder: Path) -> pd.DataFrame:
     matrix = matrix[informative]
     matrix.attrs.update(metric="par10", higher_is_better=False)
     return matrix
+
+
+def load_lcbench_matrix(data_dir: Path | None, n_configs: int, seed: int,
+                        metric: str = "val_balanced_accuracy") -> tuple[pd.DataFrame, dict[int, str]]:
+    """Tasks × configurations of the LCBench surrogate at epoch 52 and the default's label.
+
+    Column 0 is the space's default configuration (``default:lcbench``), columns 1..n the
+    configurations drawn from the space with ``seed``. The surrogate returns the same value
+    for the same query, so the matrix has no evaluation noise: the comparison of portfolio
+    methods on it is free of the winner's curse of a noisy matrix.
+    """
+    from metakb.surrogates import LCBench
+
+    bench = LCBench(data_dir)
+    space = bench.configspace(seed=seed)
+    configs = [dict(space.get_default_configuration())]
+    configs += [dict(c) for c in space.sample_configuration(n_configs)]
+    rows = {task: bench.evaluate(configs, task, 52, output=metric) for task in bench.task_ids}
+    matrix = pd.DataFrame.from_dict(rows, orient="index", columns=range(len(configs)))
+    matrix.attrs.update(metric=metric, higher_is_better=True)
+    return matrix, {0: "default:lcbench"}
 
 
 def _aslib_cutoff(description: Path) -> float:
@@ -251,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--db", type=Path, default=REPO / "db" / "metakb-default.sqlite")
     source.add_argument("--aslib", type=Path, default=None, help="an ASlib scenario folder")
+    source.add_argument("--lcbench", nargs="?", type=Path, const=Path(), default=None,
+                        help="the LCBench surrogate (optionally its folder; default: the shared data)")
+    parser.add_argument("--lcbench-configs", type=int, default=128)
+    parser.add_argument("--lcbench-seed", type=int, default=0)
     parser.add_argument("--space", default="sklearn-cash")
     parser.add_argument("--metric", default="balanced_accuracy")
     parser.add_argument("--max-size", type=int, default=32)
@@ -265,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.time()
     if args.aslib is not None:
         matrix, defaults, title = load_aslib_matrix(args.aslib), {}, f"ASlib {args.aslib.name}"
+    elif args.lcbench is not None:
+        folder = None if args.lcbench == Path() else args.lcbench
+        matrix, defaults = load_lcbench_matrix(folder, args.lcbench_configs, args.lcbench_seed)
+        title = f"LCBench surrogate: {args.lcbench_configs} configurations + default, seed {args.lcbench_seed}"
     else:
         matrix, defaults = load_kb_matrix(args.db, args.space, args.metric)
         title = f"{args.db.name}: {args.space}, {args.metric}"

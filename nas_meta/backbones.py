@@ -12,7 +12,30 @@ from torch import nn
 
 from nas_meta._errors import ConfigError
 
-__all__ = ["Conv4"]
+__all__ = ["Conv4", "scale_features", "check_feature_scale"]
+
+
+def check_feature_scale(value: float) -> float:
+    """``value`` as a float if it is a valid feature scale (0 = off, else > 0)."""
+    value = float(value)
+    if not value >= 0.0 or value == float("inf"):
+        raise ConfigError(f"feature_scale must be 0 (off) or a finite number > 0; got {value}")
+    return value
+
+
+def scale_features(features: torch.Tensor, scale: float) -> torch.Tensor:
+    """``scale * features / |features|`` per row when ``scale > 0``, else ``features``.
+
+    With normalised features a prototype head's squared distances lie in ``[0, 4 scale^2]``
+    whatever the network, and a linear head's logits are ``scale`` times a cosine (the cosine
+    classifier of Chen et al., "A Closer Look at Few-shot Classification", ICLR 2019), so a
+    change of the network that only rescales its features, such as discretising a supernet's
+    cells, does not sharpen or flatten the task's answers. The 1e-6 floor keeps an all-zero
+    feature finite.
+    """
+    if scale <= 0:
+        return features
+    return scale * features / features.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
 
 class Conv4(nn.Module):
@@ -23,13 +46,17 @@ class Conv4(nn.Module):
         in_channels: image channels.
         running_stats: keep batch-norm running averages (ProtoNet's test mode); without them
             batch norm uses the statistics of each batch (transductive, as MAML and Reptile).
+        feature_scale: when > 0, features are L2-normalised and multiplied by it
+            (:func:`scale_features`); 0 keeps them as they are.
         seed: seed of the initial weights.
     """
 
-    def __init__(self, channels: int = 64, in_channels: int = 1, running_stats: bool = False, seed: int = 0) -> None:
+    def __init__(self, channels: int = 64, in_channels: int = 1, running_stats: bool = False,
+                 feature_scale: float = 0.0, seed: int = 0) -> None:
         super().__init__()
         if channels < 1:
             raise ConfigError(f"channels must be an int >= 1; got {channels}")
+        self.feature_scale = check_feature_scale(feature_scale)
         blocks = []
         c_in = in_channels
         for _ in range(4):
@@ -50,4 +77,4 @@ class Conv4(nn.Module):
                         nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x).flatten(1)
+        return scale_features(self.body(x).flatten(1), self.feature_scale)

@@ -40,7 +40,7 @@ from nas_meta._functional import (
     task_loss,
 )
 from nas_meta._progress import progress
-from nas_meta.backbones import Conv4
+from nas_meta.backbones import Conv4, check_feature_scale
 from nas_meta.episodes import Episodes, EpisodeSampler
 from nas_meta.genotypes import discretise, parameter_free_share
 from nas_meta.graphs import GraphedFunction
@@ -276,12 +276,13 @@ class _GradientLearner(FewShotLearner):
     """Shared parts of the learners that adapt by gradient steps (Reptile, FO-MAML, MetaNAS)."""
 
     def __init__(self, *, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
-                 seed: int = 0) -> None:
+                 meta_lr: float = 1.0, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
+                 device: str = "cpu", seed: int = 0) -> None:
         super().__init__(device=device, seed=seed)
         if head_init not in HEAD_INITS:
             raise ConfigError(f"head_init must be one of {list(HEAD_INITS)}; got {head_init!r}")
         self.head_init = head_init
+        self.feature_scale = check_feature_scale(feature_scale)
         self.cuda_graphs = cuda_graphs
         self.inner_steps = inner_steps
         self.inner_lr = inner_lr
@@ -441,6 +442,8 @@ class Reptile(_GradientLearner):
         meta_lr: initial Reptile step size (interpolation towards the adapted weights).
         head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
             Proto-MAML).
+        feature_scale: L2-normalise the network's features and multiply them by this (0: off;
+            see :func:`nas_meta.backbones.scale_features`).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
@@ -449,14 +452,15 @@ class Reptile(_GradientLearner):
     method = "reptile"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1.0, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
-                 seed: int = 0) -> None:
+                 meta_lr: float = 1.0, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
+                 device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
+                         seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
-        return Conv4(self.channels, seed=self.seed)
+        return Conv4(self.channels, feature_scale=self.feature_scale, seed=self.seed)
 
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         return self._reptile_update(episodes, self._adapt_cfg(self.inner_steps), self.meta_lr * (1.0 - progress_frac))
@@ -473,6 +477,8 @@ class FOMAML(_GradientLearner):
         meta_lr: Adam step size of the meta-update.
         head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
             Proto-MAML).
+        feature_scale: L2-normalise the network's features and multiply them by this (0: off;
+            see :func:`nas_meta.backbones.scale_features`).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device: torch device.
         seed: seed of the initial weights.
@@ -481,14 +487,15 @@ class FOMAML(_GradientLearner):
     method = "fomaml"
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
-                 meta_lr: float = 1e-3, head_init: str = "zero", cuda_graphs: bool = True, device: str = "cpu",
-                 seed: int = 0) -> None:
+                 meta_lr: float = 1e-3, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
+                 device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
+                         seed=seed)
         self.channels = channels
 
     def _build_model(self) -> nn.Module:
-        return Conv4(self.channels, seed=self.seed)
+        return Conv4(self.channels, feature_scale=self.feature_scale, seed=self.seed)
 
     def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any]:
         return torch.optim.Adam(self.model_.parameters(), lr=self.meta_lr), None
@@ -537,6 +544,8 @@ class MetaNAS(_GradientLearner):
             test task answers with when α moves during its adaptation).
         head_init: a task's linear head starts at ``"zero"`` or at its prototypes (``"proto"``,
             Proto-MAML).
+        feature_scale: L2-normalise the network's features and multiply them by this (0: off;
+            see :func:`nas_meta.backbones.scale_features`).
         cuda_graphs: replay each meta-step and evaluation batch as a captured CUDA graph.
         device, seed: torch device and seed.
     """
@@ -548,9 +557,10 @@ class MetaNAS(_GradientLearner):
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
                  discrete_finish: float = 0.0, finish_adapt_arch: bool = True, head_init: str = "zero",
-                 cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
+                 feature_scale: float = 0.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
-                         head_init=head_init, cuda_graphs=cuda_graphs, device=device, seed=seed)
+                         head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
+                         seed=seed)
         self.channels, self.layers, self.nodes = channels, layers, nodes
         self.meta_algorithm = meta_algorithm
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
@@ -567,7 +577,8 @@ class MetaNAS(_GradientLearner):
             raise ConfigError(f"temperatures must be > 0; got tau_start={tau_start}, tau_end={tau_end}")
 
     def _build_model(self) -> nn.Module:
-        return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start, seed=self.seed)
+        return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start,
+                             feature_scale=self.feature_scale, seed=self.seed)
 
     def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any] | None:
         if self.meta_algorithm != "fomaml":

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from nas_meta._errors import ConfigError
+from nas_meta.backbones import check_feature_scale, scale_features
 from nas_meta.genotypes import Genotype, discretise, hard_weights, n_edges
 from nas_meta.ops import PRIMITIVES, FactorizedReduce, ReLUConvBN, make_op
 
@@ -64,15 +65,21 @@ class SearchNetwork(nn.Module):
         stem_multiplier: the stem outputs ``stem_multiplier * channels`` channels.
         temperature: architecture weights are ``softmax(alpha / temperature)``; lowering it
             during search brings the supernet close to its discretisation (soft pruning).
+        feature_scale: when > 0, features are L2-normalised and multiplied by it (see
+            :func:`nas_meta.backbones.scale_features`), so that the soft mixture and its
+            discretisation, whose feature norms differ severalfold, feed the task's head on
+            the same scale; 0 keeps the pooled features as they are.
         seed: seed of the initial weights (its own generator).
     """
 
     def __init__(self, channels: int = 16, layers: int = 4, nodes: int = 3, in_channels: int = 1,
-                 stem_multiplier: int = 3, temperature: float = 1.0, seed: int = 0) -> None:
+                 stem_multiplier: int = 3, temperature: float = 1.0, feature_scale: float = 0.0,
+                 seed: int = 0) -> None:
         super().__init__()
         if channels < 2 or layers < 2 or nodes < 1:
             raise ConfigError(f"SearchNetwork needs channels >= 2, layers >= 2, nodes >= 1; got {channels}, {layers}, {nodes}")
         self.channels, self.layers, self.nodes = channels, layers, nodes
+        self.feature_scale = check_feature_scale(feature_scale)
         self.temperature = float(temperature)
         gen = torch.Generator().manual_seed(seed)
         c_curr = stem_multiplier * channels
@@ -117,4 +124,4 @@ class SearchNetwork(nn.Module):
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1, w_reduce if cell.reduction else w_normal)
-        return self.pool(s1).flatten(1)
+        return scale_features(self.pool(s1).flatten(1), self.feature_scale)

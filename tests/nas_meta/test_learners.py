@@ -68,6 +68,28 @@ def test_protonet_learns_toy_classes(toy_images):
     assert learner.evaluate(test, episodes=12, batch=12, show_progress=False)["accuracy"] > 0.6
 
 
+@pytest.mark.parametrize("head_init", ["zero", "proto"])
+def test_feature_scale_learners_adapt_and_round_trip(toy_images, tmp_path, head_init):
+    """With normalised features (``feature_scale``) the gradient learners still learn toy tasks
+    (zero and prototype heads), and the setting survives a checkpoint."""
+    train, test = _samplers(toy_images)
+    learner = FOMAML(**TINY["fomaml"], head_init=head_init, feature_scale=3.0).fit(
+        train, steps=3, meta_batch=2, show_progress=False)
+    adapted = learner.evaluate(test, episodes=12, batch=12, show_progress=False)
+    assert adapted["accuracy"] > 0.6
+    assert learner.model_.feature_scale == 3.0
+    learner.save(tmp_path)
+    loaded = load_learner(tmp_path)
+    assert loaded.get_params()["feature_scale"] == 3.0 and loaded.model_.feature_scale == 3.0
+    a = learner.evaluate(EpisodeSampler(toy_images[8:], 3, 1, 3, seed=5), 6, show_progress=False)
+    b = loaded.evaluate(EpisodeSampler(toy_images[8:], 3, 1, 3, seed=5), 6, show_progress=False)
+    assert a["accuracy"] == pytest.approx(b["accuracy"])
+    metanas = MetaNAS(**{**TINY["metanas"], "inner_steps": 1}, head_init=head_init, feature_scale=3.0)
+    assert metanas.fit(train, steps=1, show_progress=False).model_.feature_scale == 3.0
+    with pytest.raises(ConfigError, match="feature_scale"):
+        Reptile(feature_scale=-1.0)
+
+
 def test_save_and_load_round_trip(toy_images, tmp_path):
     train, test = _samplers(toy_images)
     learner = Reptile(channels=4, eval_steps=2).fit(train, steps=1, show_progress=False)

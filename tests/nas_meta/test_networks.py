@@ -63,3 +63,33 @@ def test_seed_fixes_every_initial_value(make):
     assert all(torch.equal(a[k], b[k]) for k in a)
     c = make(4).state_dict()
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_scale_features_normalises_rows_and_validates():
+    from nas_meta.backbones import check_feature_scale, scale_features
+
+    f = torch.tensor([[3.0, 4.0], [0.0, 0.0], [-1.0, 0.0]])
+    out = scale_features(f, 2.0)
+    assert torch.allclose(out, torch.tensor([[1.2, 1.6], [0.0, 0.0], [-2.0, 0.0]]))  # zero row stays finite
+    assert scale_features(f, 0.0) is f  # 0: off, untouched
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="feature_scale"):
+            check_feature_scale(bad)
+
+
+def test_feature_scale_puts_soft_and_discretised_supernet_on_one_scale():
+    """The point of the option: discretising the cells rescales the pooled features (here
+    measured, not assumed), and with ``feature_scale`` both networks' features have norm s."""
+    x = torch.rand(6, 1, 12, 12)
+    plain = SearchNetwork(channels=4, layers=3, nodes=2, seed=2)
+    scaled = SearchNetwork(channels=4, layers=3, nodes=2, feature_scale=3.0, seed=2)
+    soft, hard = plain(x).norm(dim=1), plain(x, plain.hard_op_weights()).norm(dim=1)
+    assert not torch.allclose(soft, hard, rtol=0.1)  # the two scales differ without the option
+    for weights in (None, scaled.hard_op_weights()):
+        assert torch.allclose(scaled(x, weights).norm(dim=1), torch.full((6,), 3.0), atol=1e-5)
+    # the direction of the features is the plain network's
+    assert torch.allclose(F.normalize(plain(x), dim=1), scaled(x) / 3.0, atol=1e-5)
+    assert torch.allclose(Conv4(4, feature_scale=2.0)(torch.rand(3, 1, 28, 28)).norm(dim=1),
+                          torch.full((3,), 2.0), atol=1e-5)
+    with pytest.raises(ConfigError):
+        SearchNetwork(channels=4, feature_scale=-2.0)

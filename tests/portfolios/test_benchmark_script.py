@@ -36,3 +36,19 @@ def test_lodo_regrets_by_hand(bench):
     assert summary["gap_closed_per_default"]["default:generalist"] == pytest.approx(1.0)
     assert set(summary["wilcoxon_p"][2]) == {"top-average-rank", "random", "per-dataset-best"}
     assert "| 2 |" in bench.markdown(summary, (2,))
+
+
+def test_lcbench_matrix_is_deterministic_with_its_default_first(bench, shared_data):
+    pytest.importorskip("onnxruntime")
+    folder = shared_data / "yahpo" / "lcbench"
+    if not folder.is_dir():
+        pytest.skip(f"LCBench surrogate not found at {folder}")
+    matrix, defaults = bench.load_lcbench_matrix(folder, 5, seed=3)
+    assert matrix.shape == (34, 6) and defaults == {0: "default:lcbench"}
+    assert matrix.attrs["higher_is_better"] and matrix.notna().all().all()
+    assert ((matrix > 0) & (matrix <= 1)).all().all()  # balanced accuracy, a fraction
+    again, _ = bench.load_lcbench_matrix(folder, 5, seed=3)
+    pd.testing.assert_frame_equal(matrix, again)  # no evaluation noise: same queries, same values
+    other, _ = bench.load_lcbench_matrix(folder, 5, seed=4)
+    pd.testing.assert_series_equal(matrix[0], other[0])  # the default does not depend on the draw
+    assert not np.allclose(matrix.iloc[:, 1:].to_numpy(), other.iloc[:, 1:].to_numpy())

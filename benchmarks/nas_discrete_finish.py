@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         losses.append(float(learner._meta_step(train.sample(args.meta_batch), 0.95)))
         if step % 5 == 0:
             print("step", step, losses[-1], round(time.time() - start), flush=True)
+    # evaluate at the checkpoint's temperature, as "before" is (the phase's steps set the schedule's at 0.95)
+    learner.model_.temperature = base.model_.temperature
+    result["temperature"] = float(base.model_.temperature)
     result["train"] = {"steps": args.steps, "meta_batch": args.meta_batch, "seconds": time.time() - start,
                        "loss_first5": float(np.mean(losses[:5])), "loss_last5": float(np.mean(losses[-5:]))}
     start = time.time()

@@ -27,7 +27,7 @@ from torch.func import functional_call, grad
 from nas_meta.ops import PARAMETER_FREE, PRIMITIVES
 
 __all__ = ["AdaptConfig", "adapt", "accuracy", "task_loss", "parameter_free_mass", "logits_of", "zero_head",
-           "prototype_head", "carried_head", "HEAD_INITS"]
+           "prototype_head", "carried_head", "step_temperature", "HEAD_INITS"]
 
 Params = dict[str, torch.Tensor]
 Temperature = float | torch.Tensor
@@ -130,10 +130,29 @@ def carried_head(head: Params, head_init: str) -> Params | None:
     return None if head_init == "proto" else head
 
 
+def step_temperature(first: Temperature, last: Temperature | None, step: int, steps: int) -> Temperature:
+    """The softmax temperature of adaptation step ``step`` (0-based) of ``steps``: linear from
+    ``first`` at the first step to ``last`` at the last one (``last=None``: ``first`` throughout).
+
+    This is MetaNAS's soft pruning (Elsken et al. 2020, and the authors' code): annealed within
+    every task's adaptation, the mixture ends each adaptation close to one-hot, so the weights
+    are meta-learned for nearly discrete cells and discretising them costs little.
+    """
+    if last is None:
+        return first
+    return first + (last - first) * (step / (steps - 1) if steps > 1 else 0.0)
+
+
 def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, ways: int, cfg: AdaptConfig,
-          head: Params | None = None, temperature: Temperature = 1.0) -> tuple[Params, Params]:
+          head: Params | None = None, temperature: Temperature = 1.0,
+          temperature_end: Temperature | None = None) -> tuple[Params, Params]:
     """``cfg.steps`` SGD steps on ``(x, y)`` from ``params`` and a head: ``head`` if given, else
     one started as ``cfg.head_init`` says.
+
+    ``temperature`` is the supernet's softmax temperature; with ``temperature_end`` it is
+    annealed linearly from the first step to the last (see :func:`step_temperature`), and the
+    adapted task then answers at ``temperature_end``. A prototype head is built at
+    ``temperature``, where the adaptation starts.
 
     Returns:
         The adapted network parameters and head. Differentiable only where the caller asks
@@ -143,9 +162,12 @@ def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, wa
     if head is None:
         head = (prototype_head(model, params, x, y, ways, cfg.hard, temperature) if cfg.head_init == "proto"
                 else zero_head(model, ways, x))
-    loss_grad = grad(lambda p, h: task_loss(model, p, h, x, y, cfg, temperature), argnums=(0, 1))
-    for _ in range(cfg.steps):
-        g_p, g_h = loss_grad(params, head)
+    def loss(p: Params, h: Params, t: Temperature) -> torch.Tensor:
+        return task_loss(model, p, h, x, y, cfg, t)
+
+    loss_grad = grad(loss, argnums=(0, 1))
+    for step in range(cfg.steps):
+        g_p, g_h = loss_grad(params, head, step_temperature(temperature, temperature_end, step, cfg.steps))
         params = {k: v - (cfg.lr_arch if k.startswith("alpha") else cfg.lr) * g_p[k] for k, v in params.items()}
         head = {k: v - cfg.lr * g_h[k] for k, v in head.items()}
     return params, head

@@ -46,8 +46,10 @@ from nas_meta.genotypes import discretise, parameter_free_share
 from nas_meta.graphs import GraphedFunction
 from nas_meta.supernet import SearchNetwork
 
-__all__ = ["FewShotLearner", "Reptile", "FOMAML", "MetaNAS", "ProtoNet", "METHODS", "load_learner",
-           "mean_ci95"]
+__all__ = ["FewShotLearner", "Reptile", "FOMAML", "MetaNAS", "ProtoNet", "METHODS", "TAU_SCHEDULES",
+           "load_learner", "mean_ci95"]
+
+TAU_SCHEDULES = ("meta", "task")
 
 
 def mean_ci95(values: np.ndarray) -> tuple[float, float]:
@@ -101,6 +103,13 @@ class FewShotLearner:
     def _build_optimizer(self) -> tuple[torch.optim.Optimizer, Any] | None:
         """The outer optimiser and its step-size scheduler (or None), for learners that have one."""
         return None
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Learned state outside the state dict (plain JSON values), saved in ``config.json``."""
+        return {}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`_extra_state` saved (``{}`` for checkpoints without it)."""
 
     # ------------------------------------------------------------------ training
     def _ensure_model(self) -> None:
@@ -231,7 +240,8 @@ class FewShotLearner:
             torch.save({"optimizer": self.optimizer_.state_dict(),
                         "scheduler": None if scheduler is None else scheduler.state_dict()}, folder / "optimizer.pt")
         config = {"method": self.method, "params": self.get_params(), "steps_done": self.steps_done_,
-                  "train_seconds": self.train_seconds_, "history": self.history_, "paused": self.paused_}
+                  "train_seconds": self.train_seconds_, "history": self.history_, "paused": self.paused_,
+                  "state": self._extra_state()}
         (folder / "config.json").write_text(json.dumps(config, indent=2))
         return folder / "checkpoint.pt"
 
@@ -263,6 +273,7 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
     learner.train_seconds_ = float(config.get("train_seconds", 0.0))
     learner.history_ = list(config.get("history", []))
     learner.paused_ = bool(config.get("paused", False))
+    learner._restore_extra_state(dict(config.get("state", {})))
     opt_file = folder / "optimizer.pt"
     if getattr(learner, "optimizer_", None) is not None and opt_file.exists():
         opt_state = torch.load(opt_file, map_location="cpu", weights_only=True)
@@ -292,8 +303,15 @@ class _GradientLearner(FewShotLearner):
     def _params(self) -> dict[str, torch.Tensor]:
         return {k: v.detach() for k, v in self.model_.named_parameters()}
 
-    def _temperature(self) -> float:
-        return 1.0
+    def _temperatures(self) -> tuple[float, float]:
+        """Softmax temperature at the first and at the last step of a task's adaptation (and
+        the one the adapted task answers at). Only a supernet has one; see :class:`MetaNAS`."""
+        return 1.0, 1.0
+
+    def _temperature_inputs(self, temperatures: tuple[float, float] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two temperatures as 0-dim device tensors, inputs of the captured graphs."""
+        first, last = self._temperatures() if temperatures is None else temperatures
+        return self._scalar("temperature", first), self._scalar("temperature_end", last)
 
     def _adapt_cfg(self, steps: int) -> AdaptConfig:
         return AdaptConfig(steps=steps, lr=self.inner_lr, head_init=self.head_init)
@@ -320,22 +338,24 @@ class _GradientLearner(FewShotLearner):
     def _eval_batch(self, episodes: Episodes) -> dict[str, torch.Tensor]:
         cfg, model, ways = self._adapt_cfg(self.eval_steps), self.model_, episodes.ways
 
-        def batch(sx, sy, qx, qy, t):  # type: ignore[no-untyped-def]
+        def batch(sx, sy, qx, qy, t, t_end):  # type: ignore[no-untyped-def]
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
-                return accuracy(model, p, h, qx, qy, temperature=t)
+                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t, temperature_end=t_end)
+                return accuracy(model, p, h, qx, qy, temperature=t_end)
 
             return {"accuracy": vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)}
 
         fn = self._graphed(("eval", cfg, ways), batch)
         return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                  self._scalar("temperature", self._temperature()))
+                  *self._temperature_inputs())
 
     def _reptile_update(self, episodes: Episodes, cfg: AdaptConfig, eps: float, frozen: tuple[str, ...] = (),
-                        eps_arch: float | None = None, pre: AdaptConfig | None = None) -> torch.Tensor:
+                        eps_arch: float | None = None, pre: AdaptConfig | None = None,
+                        temperatures: tuple[float, float] | None = None) -> torch.Tensor:
         """Adapt on support and query together, then move towards the mean adapted weights.
 
-        ``pre``: an adaptation run before ``cfg``'s (see :func:`_pre_adapt`).
+        ``pre``: an adaptation run before ``cfg``'s (see :func:`_pre_adapt`); ``temperatures``:
+        the first and last step's (default :meth:`_temperatures`).
         The adaptation of the whole meta-batch is one captured graph on CUDA; ``cfg.lr_arch``
         enters it as a tensor, so switching the architecture search on or off needs no new
         capture. Returns the mean post-adaptation loss (a 0-dim tensor, not read back).
@@ -345,20 +365,19 @@ class _GradientLearner(FewShotLearner):
         y = torch.cat([episodes.support_y, episodes.query_y], 1)
         fixed = replace(cfg, lr_arch=0.0)
 
-        def batch(x, y, t, lr_arch):  # type: ignore[no-untyped-def]
+        def batch(x, y, t, t_end, lr_arch):  # type: ignore[no-untyped-def]
             task_cfg = replace(fixed, lr_arch=lr_arch)
 
             def one(params, x, y):  # type: ignore[no-untyped-def]
-                params, head = _pre_adapt(model, params, x, y, ways, pre, cfg.head_init, t)
-                p, h = adapt(model, params, x, y, ways, task_cfg, head=head, temperature=t)
-                return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t)
+                params, head = _pre_adapt(model, params, x, y, ways, pre, cfg.head_init, t, t_end)
+                p, h = adapt(model, params, x, y, ways, task_cfg, head=head, temperature=t, temperature_end=t_end)
+                return p, task_loss(model, p, h, x, y, AdaptConfig(hard=cfg.hard), t_end)
 
             adapted, loss = vmap(one, in_dims=(None, 0, 0))(self._params(), x, y)
             return {k: v.mean(0) for k, v in adapted.items()}, loss.mean()
 
         fn = self._graphed(("reptile", fixed, pre, ways), batch)
-        mean_adapted, loss = fn(x, y, self._scalar("temperature", self._temperature()),
-                                self._scalar("lr_arch", float(cfg.lr_arch)))
+        mean_adapted, loss = fn(x, y, *self._temperature_inputs(temperatures), self._scalar("lr_arch", float(cfg.lr_arch)))
         groups: dict[float, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
         for name, p in self.model_.named_parameters():
             if frozen and name.startswith(frozen):
@@ -372,12 +391,14 @@ class _GradientLearner(FewShotLearner):
                 torch._foreach_lerp_(params, means, step)  # p += step * (mean adapted p - p)
         return loss
 
-    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig,
-                      pre: AdaptConfig | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def _fomaml_grads(self, episodes: Episodes, cfg: AdaptConfig, pre: AdaptConfig | None = None,
+                      temperatures: tuple[float, float] | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """First-order MAML: the query-loss gradient at the adapted weights, averaged over tasks.
 
         ``pre``: an adaptation run before ``cfg``'s (see :func:`_pre_adapt`); first order, the
-        gradient at the end of both counts as the gradient at the start.
+        gradient at the end of both counts as the gradient at the start. ``temperatures``: the
+        first and last adaptation step's (default :meth:`_temperatures`); the query loss is
+        taken at the last.
 
         With the prototype head (``head_init="proto"``) the gradient also flows through the
         head's starting point, the prototypes under the initial weights, as first-order
@@ -392,18 +413,18 @@ class _GradientLearner(FewShotLearner):
         model, ways = self.model_, episodes.ways
         fixed = replace(cfg, lr_arch=0.0)
 
-        def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
+        def batch(sx, sy, qx, qy, t, t_end, lr_arch):  # type: ignore[no-untyped-def]
             task_cfg = replace(fixed, lr_arch=lr_arch)
             qcfg = AdaptConfig(arch_reg=cfg.arch_reg, hard=cfg.hard)
 
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-                params, head = _pre_adapt(model, params, sx, sy, ways, pre, cfg.head_init, t)
+                params, head = _pre_adapt(model, params, sx, sy, ways, pre, cfg.head_init, t, t_end)
                 if cfg.head_init != "proto":
-                    p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head, temperature=t)
-                    return grad_and_value(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t))(p)
+                    p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head, temperature=t, temperature_end=t_end)
+                    return grad_and_value(lambda p_: task_loss(model, p_, h, qx, qy, qcfg, t_end))(p)
                 head0, pull_back = vjp(lambda q: prototype_head(model, q, sx, sy, ways, cfg.hard, t), params)
-                p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head0, temperature=t)
-                (g, g_head), loss = grad_and_value(lambda p_, h_: task_loss(model, p_, h_, qx, qy, qcfg, t),
+                p, h = adapt(model, params, sx, sy, ways, task_cfg, head=head0, temperature=t, temperature_end=t_end)
+                (g, g_head), loss = grad_and_value(lambda p_, h_: task_loss(model, p_, h_, qx, qy, qcfg, t_end),
                                                    argnums=(0, 1))(p, h)
                 (g_protos,) = pull_back(g_head)
                 return {k: v + g_protos[k] for k, v in g.items()}, loss
@@ -413,12 +434,12 @@ class _GradientLearner(FewShotLearner):
 
         fn = self._graphed(("fomaml", fixed, pre, ways), batch)
         return fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                  self._scalar("temperature", self._temperature()), self._scalar("lr_arch", float(cfg.lr_arch)))
+                  *self._temperature_inputs(temperatures), self._scalar("lr_arch", float(cfg.lr_arch)))
 
 
 def _pre_adapt(model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, ways: int,
-               pre: AdaptConfig | None, head_init: str,
-               temperature: Any) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
+               pre: AdaptConfig | None, head_init: str, temperature: Any,
+               temperature_end: Any) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
     """Run ``pre`` (if any) and say which head the next adaptation starts from.
 
     MetaNAS's finishing phase trains what its test answers with: the soft supernet adapts
@@ -427,7 +448,7 @@ def _pre_adapt(model: nn.Module, params: dict[str, torch.Tensor], x: torch.Tenso
     """
     if pre is None:
         return params, None
-    params, head = adapt(model, params, x, y, ways, pre, temperature=temperature)
+    params, head = adapt(model, params, x, y, ways, pre, temperature=temperature, temperature_end=temperature_end)
     return params, carried_head(head, head_init)
 
 
@@ -534,7 +555,16 @@ class MetaNAS(_GradientLearner):
         arch_reg: weight of the parameter-free penalty.
         arch_warmup, arch_stop: share of meta-training after which the architecture starts
             and stops being meta-learned.
-        tau_start, tau_end: softmax temperature, annealed linearly (soft pruning).
+        tau_start, tau_end: softmax temperature, annealed linearly (soft pruning) as
+            ``tau_schedule`` says.
+        tau_schedule: ``"meta"``: over meta-training (``tau_start`` at its start, ``tau_end``
+            at its end), the same at every step of a task's adaptation and at test time the
+            temperature the run ended at; ``"task"``: within every task's adaptation, from
+            ``tau_start`` at its first step to ``tau_end`` at its last, where the task answers
+            (MetaNAS's soft pruning, as the authors' code does it; at test time too). The
+            mixture then ends every adaptation close to one-hot, so the weights are
+            meta-learned for nearly discrete cells. During the architecture's warm-up the
+            mixture stays at ``tau_start`` (uniform: every operation's weights learn).
         discrete_finish: share of meta-training, at its end, spent on the discretised cells
             (0/1 operation weights, architecture frozen): the weights are then meta-learned
             for the network that answers at test time, not for the soft mixture (0: off).
@@ -556,7 +586,7 @@ class MetaNAS(_GradientLearner):
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
                  finetune_steps: int = 10, meta_lr: float = 1.0, meta_lr_arch: float = 0.5, arch_reg: float = 0.1,
                  arch_warmup: float = 0.2, arch_stop: float = 0.9, tau_start: float = 1.0, tau_end: float = 0.3,
-                 discrete_finish: float = 0.0, finish_adapt_arch: bool = True, head_init: str = "zero",
+                 tau_schedule: str = "meta", discrete_finish: float = 0.0, finish_adapt_arch: bool = True, head_init: str = "zero",
                  feature_scale: float = 0.0, cuda_graphs: bool = True, device: str = "cpu", seed: int = 0) -> None:
         super().__init__(inner_steps=inner_steps, inner_lr=inner_lr, eval_steps=eval_steps, meta_lr=meta_lr,
                          head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
@@ -565,7 +595,7 @@ class MetaNAS(_GradientLearner):
         self.meta_algorithm = meta_algorithm
         self.inner_lr_arch, self.finetune_steps, self.meta_lr_arch = inner_lr_arch, finetune_steps, meta_lr_arch
         self.arch_reg, self.arch_warmup, self.arch_stop = arch_reg, arch_warmup, arch_stop
-        self.tau_start, self.tau_end = tau_start, tau_end
+        self.tau_start, self.tau_end, self.tau_schedule = tau_start, tau_end, tau_schedule
         self.discrete_finish, self.finish_adapt_arch = discrete_finish, finish_adapt_arch
         if not 0.0 <= discrete_finish < 1.0:
             raise ConfigError(f"discrete_finish must be in [0, 1); got {discrete_finish}")
@@ -575,6 +605,8 @@ class MetaNAS(_GradientLearner):
             raise ConfigError(f"0 <= arch_warmup <= arch_stop <= 1 needed; got {arch_warmup}, {arch_stop}")
         if tau_start <= 0 or tau_end <= 0:
             raise ConfigError(f"temperatures must be > 0; got tau_start={tau_start}, tau_end={tau_end}")
+        if tau_schedule not in TAU_SCHEDULES:
+            raise ConfigError(f"tau_schedule must be one of {list(TAU_SCHEDULES)}; got {tau_schedule!r}")
 
     def _build_model(self) -> nn.Module:
         return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start,
@@ -588,8 +620,31 @@ class MetaNAS(_GradientLearner):
         return torch.optim.Adam([{"params": weights, "lr": self.meta_lr},
                                  {"params": arch, "lr": self.meta_lr_arch}]), None
 
-    def _temperature(self) -> float:
-        return float(self.model_.temperature)  # type: ignore[arg-type]
+    def _temperatures(self) -> tuple[float, float]:
+        """The test-time adaptation's first and last temperature."""
+        if self.tau_schedule == "task":
+            return self.tau_start, self.tau_end
+        answer = float(self.model_.temperature)  # type: ignore[arg-type]
+        return answer, answer
+
+    def _training_temperatures(self, progress_frac: float) -> tuple[float, float]:
+        """A training task's first and last temperature at this point of meta-training."""
+        if self.tau_schedule == "meta":
+            t = self.tau_start + (self.tau_end - self.tau_start) * progress_frac
+            return t, t
+        if progress_frac < self.arch_warmup:
+            return self.tau_start, self.tau_start
+        return self.tau_start, self.tau_end
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"temperature": float(self.model_.temperature)}  # type: ignore[arg-type]
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        # Checkpoints written before the temperature was saved: a finished run ended close to
+        # tau_end, a paused one recomputes it at its next meta-step.
+        done = self.steps_done_ > 0 and not self.paused_
+        model: SearchNetwork = self.model_  # type: ignore[assignment]
+        model.temperature = float(state.get("temperature", self.tau_end if done else self.tau_start))
 
     def _adapt_cfg(self, steps: int, arch: bool = True) -> AdaptConfig:
         return AdaptConfig(steps=steps, lr=self.inner_lr, lr_arch=self.inner_lr_arch if arch else 0.0,
@@ -597,7 +652,9 @@ class MetaNAS(_GradientLearner):
 
     def _meta_step(self, episodes: Episodes, progress_frac: float) -> torch.Tensor:
         model: SearchNetwork = self.model_  # type: ignore[assignment]
-        model.temperature = self.tau_start + (self.tau_end - self.tau_start) * progress_frac
+        temperatures = self._training_temperatures(progress_frac)
+        # the temperature a test task answers at, were the run to end here
+        model.temperature = temperatures[1] if self.tau_schedule == "meta" else self.tau_end
         finishing = self.discrete_finish > 0 and progress_frac >= 1.0 - self.discrete_finish
         search = self.arch_warmup <= progress_frac < self.arch_stop and not finishing
         cfg = self._adapt_cfg(self.inner_steps, arch=search)
@@ -609,8 +666,8 @@ class MetaNAS(_GradientLearner):
         frozen = () if search else ("alpha",)
         if self.meta_algorithm == "reptile":
             return self._reptile_update(episodes, cfg, self.meta_lr * (1.0 - progress_frac), frozen=frozen,
-                                        eps_arch=self.meta_lr_arch, pre=pre)
-        grads, loss = self._fomaml_grads(episodes, cfg, pre=pre)
+                                        eps_arch=self.meta_lr_arch, pre=pre, temperatures=temperatures)
+        grads, loss = self._fomaml_grads(episodes, cfg, pre=pre, temperatures=temperatures)
         for name, p in model.named_parameters():
             p.grad = None if frozen and name.startswith(frozen) else grads[name]
         self.optimizer_.step()
@@ -625,20 +682,20 @@ class MetaNAS(_GradientLearner):
         search_cfg = replace(self._adapt_cfg(self.eval_steps), lr_arch=0.0)
         tune_cfg = AdaptConfig(steps=self.finetune_steps, lr=self.inner_lr, hard=True, head_init=self.head_init)
 
-        def batch(sx, sy, qx, qy, t, lr_arch):  # type: ignore[no-untyped-def]
+        def batch(sx, sy, qx, qy, t, t_end, lr_arch):  # type: ignore[no-untyped-def]
             cfg = replace(search_cfg, lr_arch=lr_arch)
 
             def one(params, sx, sy, qx, qy):  # type: ignore[no-untyped-def]
-                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t)
-                soft = accuracy(model, p, h, qx, qy, temperature=t)
-                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=carried_head(h, self.head_init), temperature=t)
+                p, h = adapt(model, params, sx, sy, ways, cfg, temperature=t, temperature_end=t_end)
+                soft = accuracy(model, p, h, qx, qy, temperature=t_end)
+                p2, h2 = adapt(model, p, sx, sy, ways, tune_cfg, head=carried_head(h, self.head_init))
                 return accuracy(model, p2, h2, qx, qy, hard=True), soft, p["alpha_normal"], p["alpha_reduce"]
 
             return vmap(one, in_dims=(None, 0, 0, 0, 0))(self._params(), sx, sy, qx, qy)
 
         fn = self._graphed(("eval", search_cfg, tune_cfg, ways), batch)
         acc, soft, a_n, a_r = fn(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                                 self._scalar("temperature", self._temperature()), self._scalar("lr_arch", self.inner_lr_arch))
+                                 *self._temperature_inputs(), self._scalar("lr_arch", self.inner_lr_arch))
         a_n, a_r = a_n.cpu(), a_r.cpu()  # graph buffers: read before the next batch overwrites them
         shares = torch.tensor([parameter_free_share(discretise(a_n[i], a_r[i])) for i in range(len(acc))])
         return {"accuracy": acc.clone(), "supernet_accuracy": soft.clone(), "parameter_free_share": shares}

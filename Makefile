@@ -26,7 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy metakb meta_features portfolios nas_meta
-	$(PY) -m pytest -q
+	METAKB_FULL_INSTALL=1 $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

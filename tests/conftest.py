@@ -3,11 +3,45 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+FULL_INSTALL = os.environ.get("METAKB_FULL_INSTALL") == "1"
+"""Set by ``make test``: torch and the console script are installed there, so their absence
+is an error, not a silent skip of the nas_meta, Siamese and console-script tests."""
+
+
+def console_script_path() -> Path:
+    """The ``metakb`` console script of the interpreter running the tests."""
+    return Path(sys.executable).with_name("metakb")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not FULL_INSTALL:
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise pytest.UsageError(f"METAKB_FULL_INSTALL=1 but torch cannot be imported ({exc}); "
+                                "run `make install` or pip install torch==2.13.0") from exc
+    if not console_script_path().is_file():
+        raise pytest.UsageError(f"METAKB_FULL_INSTALL=1 but there is no console script at "
+                                f"{console_script_path()}; run `make install`")
+
+
+@pytest.fixture(scope="session")
+def metakb_script() -> Path:
+    """The installed ``metakb`` console script (tests of the script itself skip without it,
+    except under ``make test``, where :func:`pytest_sessionstart` has checked it is there)."""
+    script = console_script_path()
+    if not script.is_file():
+        pytest.skip(f"metakb console script not installed at {script} (pip install -e .)")
+    return script
 
 
 def shared_data_dir() -> Path:

@@ -194,8 +194,14 @@ def _read_arff(path: Path, gz: bool) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     try:
+        # the names first: pyarrow refuses duplicate names with a message about field refs
+        _check_header([str(n) for n in pq.read_schema(path).names], path)
         frame = pd.read_parquet(path)
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises many types for a bad file
         raise DataError(f"cannot read Parquet file {path}: {str(exc).splitlines()[0]}") from exc
     if frame.empty:

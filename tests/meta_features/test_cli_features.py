@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,10 +46,7 @@ def test_features_errors(csv, capsys):
     assert main(["features", str(csv), "--target", "nope"]) == 2
 
 
-def test_console_script(csv):
-    exe = shutil.which("metakb", path=str(Path(sys.executable).parent)) or shutil.which("metakb")
-    if exe is None:
-        pytest.skip("metakb console script not installed")
-    out = subprocess.run([exe, "features", str(csv), "--target", "label", "--groups", "general",
+def test_console_script(csv, metakb_script):
+    out = subprocess.run([str(metakb_script), "features", str(csv), "--target", "label", "--groups", "general",
                           "--json"], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(out.stdout)["features"]["nr_attr"] == 3

@@ -204,11 +204,9 @@ def test_resume_after_kill_9(pmlb_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_resume_after_kill_9_of_the_console_script(pmlb_dir, tmp_path):
+def test_resume_after_kill_9_of_the_console_script(pmlb_dir, tmp_path, metakb_script):
     """The installed ``metakb`` killed by SIGKILL as soon as results are stored (timing based)."""
-    script = Path(sys.executable).with_name("metakb")
-    if not script.exists():
-        pytest.skip(f"console script {script} not installed")
+    script = metakb_script
     db = tmp_path / "kb.sqlite"
     names = ["analcatdata_aids", "analcatdata_happiness", "confidence", "lupus", "appendicitis", "iris",
              "tae", "hayes_roth", "glass2", "prnn_crabs", "glass", "sonar"]

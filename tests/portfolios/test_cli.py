@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,11 +113,8 @@ def test_name_taken_and_unknown_portfolio(db, capsys):
     assert code == 2 and "portfolio 'Q' is not in the knowledge base" in err
 
 
-def test_console_script_subprocess(db):
-    script = Path(sys.executable).with_name("metakb")
-    if not script.exists():
-        pytest.skip(f"console script not installed at {script}")
-    result = subprocess.run([str(script), "portfolio", "build", "--space",
+def test_console_script_subprocess(db, metakb_script):
+    result = subprocess.run([str(metakb_script), "portfolio", "build", "--space",
                              "toy", "--size", "2", "--db", db, "--json"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

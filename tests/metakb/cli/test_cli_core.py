@@ -102,6 +102,9 @@ def test_db_check_clean_and_planted(kb_path, capsys):
 
 def test_db_without_action_prints_help(capsys):
     assert main(["db"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: metakb db")
+    assert "info" in out and "check" in out  # its actions are listed
 
 
 # ---------------------------------------------------------------------- which knowledge base

@@ -216,6 +216,15 @@ def test_duplicate_columns_in_parquet_or_tsv(tmp_path):
     path.write_text("a\tb\ta\ty\n1\t2\t3\tp\n4\t5\t6\tq\n")
     with pytest.raises(DataError, match=r"duplicate column names \['a'\]"):
         load_table(path, "y")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # pandas cannot write duplicate names to Parquet, pyarrow can
+    table = pa.Table.from_arrays([pa.array([1, 4]), pa.array([2, 5]), pa.array([3, 6]), pa.array(["p", "q"])],
+                                 names=["a", "b", "a", "y"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(DataError, match=r"duplicate column names \['a'\]"):
+        load_table(tmp_path / "dup.parquet", "y")
 
 
 def test_garbage_message_counts_the_bad_values(tmp_path):

@@ -60,19 +60,20 @@ def batch(pmlb_dir, tmp_path_factory):
     ]
     killed: dict[str, int] = {}
     stop = threading.Event()
-    started = time.monotonic()
     with WorkerPool(1, timeout=TIMEOUT, memory_mb=1200) as pool:
         thread = threading.Thread(target=_killer, args=(pool, "killed", killed, stop), daemon=True)
         thread.start()
         results = {}
         pids = {}
+        done_at = {}
         for task, result in pool.map_unordered(tasks):
             results[task.key] = result
             pids[task.key] = pool._workers[0].process.pid
+            done_at[task.key] = time.monotonic()
         stop.set()
         thread.join()
     return {"results": results, "order": list(results), "killed_pid": killed.get("pid"), "pids": pids,
-            "seconds": time.monotonic() - started}
+            "done_at": done_at}
 
 
 def test_every_task_gets_a_result_in_order(batch):
@@ -115,9 +116,15 @@ def test_allocation_past_the_memory_cap_is_a_memout(batch):
     assert "MemoryError" in result.error
 
 
-def test_batch_stays_short(batch):
-    # two worker restarts and one timeout: far less than the 13 s of one slow forest twice over
-    assert batch["seconds"] < 60
+def test_killed_and_timed_out_tasks_end_early(batch):
+    # The slow forest takes about 13 s on mushroom. The killed task ends about 1 s after it
+    # started (the killer waits 1 s), the slow one at the 3 s timeout, each plus loading the
+    # data and restarting the worker: 5.2 and 7.0 s here (2 cores, a benchmark beside it).
+    # A pool that recorded the kill or the timeout but let the forest run to its end would
+    # take 13 s or more for either.
+    done = batch["done_at"]
+    assert done["killed"] - done["ok"] < 11.0, done
+    assert done["slow"] - done["killed"] < 11.0, done
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -22,6 +23,11 @@ def _sleepy_loss_factory(sleep: float):
         return (config["x"] - 0.3) ** 2 + 1.0 / budget
 
     return sleepy_loss
+
+
+def pid_after_sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def fails_on_big_x(x: float) -> float:
@@ -51,6 +57,12 @@ def test_process_executor_runs_in_parallel_and_reports_errors() -> None:
     with ProcessExecutor(2, start_method="fork") as ex:
         got = sorted(ex.imap_unordered(fails_on_big_x, [0.1, 0.2, 0.7]), key=lambda r: r[0])
     assert [g[1] for g in got] == [0.1, 0.2, None] and "too big" in got[2][2]
+    with ProcessExecutor(2, start_method="fork") as ex:  # both workers take items, at once
+        start = time.monotonic()
+        pids = {value for _, value, _ in ex.imap_unordered(pid_after_sleep, [0.5] * 4)}
+        wall = time.monotonic() - start
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert wall < 1.9, f"4 sleeps of 0.5 s on 2 workers took {wall:.2f} s (serial: 2 s)"
 
 
 def test_executor_validation() -> None:

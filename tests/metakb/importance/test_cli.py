@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import ConfigSpace as CS
@@ -107,10 +105,7 @@ def test_errors_are_one_line_and_exit_2(db, capsys, argv, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_installed_console_script(db):
-    script = shutil.which("metakb", path=str(Path(sys.executable).parent))
-    if script is None:
-        pytest.skip("metakb console script not installed")
-    out = subprocess.run([script, "importance", "--space", "toy-cash", "--model", "svc", "--json",
+def test_installed_console_script(db, metakb_script):
+    out = subprocess.run([str(metakb_script), "importance", "--space", "toy-cash", "--model", "svc", "--json",
                           "--db", str(db)], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(out.stdout)["method"] == "fanova"

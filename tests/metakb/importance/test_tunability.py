@@ -89,10 +89,23 @@ def test_missing_cells(grid_table):
     holes.loc["d2", [0, 1, 2, 4, 5]] = np.nan
     with pytest.raises(DataError, match="no configuration has a score on every dataset"):
         Tunability(surrogate="table").evaluate(configs, holes.drop(columns=[0]), space)
-    # the forest predicts every cell
-    result = Tunability(surrogate="forest", seed=0).evaluate(configs, perf.where(perf.notna()), space)
+
+
+
+def test_forest_fills_missing_cells(grid_table):
+    configs, perf, space = grid_table
+    holes = perf.copy()
+    holes.loc["d1", 3] = np.nan  # the table's default (1, y) loses its d1 score
+    holes.loc["d2", 0] = np.nan
+    result = Tunability(surrogate="forest", seed=0, **EXACT_FOREST).evaluate(configs, holes, space)
+    # the forest keeps every configuration (the table would keep the 4 complete ones) ...
+    assert result.details["n_configurations"] == 6
     assert np.isfinite(result.per_dataset.to_numpy()).all()
     assert (result.per_dataset.to_numpy() >= 0).all()
+    # ... reproduces the observed cells (exact forest) and predicts a hole by a mean of
+    # observed scores, never above their maximum: d1's best is its best observed .7 (2, x)
+    assert result.best_score.to_dict() == pytest.approx({"d1": 0.7, "d2": 0.9})
+    assert result.default_score.to_dict() == pytest.approx(holes[result.default_id].to_dict())
 
 
 def test_numerical_hyperparameter_tuned_on_a_grid():

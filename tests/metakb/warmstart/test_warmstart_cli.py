@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -107,7 +106,7 @@ i2,1,2.0
 """
 
 
-def test_import_aslib_console_script(tmp_path):
+def test_import_aslib_console_script(tmp_path, metakb_script):
     scenario = tmp_path / "TINY"
     scenario.mkdir()
     (scenario / "description.txt").write_text(
@@ -115,7 +114,7 @@ def test_import_aslib_console_script(tmp_path):
         "maximize: [false]\nalgorithm_cutoff_time: 9\n")
     (scenario / "algorithm_runs.arff").write_text(_RUNS)
     (scenario / "feature_values.arff").write_text(_FEATURES)
-    exe = shutil.which("metakb") or str(Path(__file__).resolve().parents[3] / ".venv" / "bin" / "metakb")
+    exe = str(metakb_script)
     db = tmp_path / "aslib.sqlite"
     out = subprocess.run([exe, "import", "aslib", str(tmp_path), "--db", str(db), "--json"],
                          capture_output=True, text=True, check=True)

@@ -55,10 +55,16 @@ class MetaFeatureExtractor:
 
     def transform(self, X: Any = None, y: Any = None) -> pd.DataFrame:
         """The fitted meta-features (or those of a new ``(X, y)``) as a one-row DataFrame."""
-        if not hasattr(self, "result_"):
-            from metakb.errors import ConfigError
+        from metakb.errors import ConfigError
 
+        if not hasattr(self, "result_"):
             raise ConfigError("MetaFeatureExtractor is not fitted; call fit(X, y) first")
+        if (X is None) != (y is None):
+            # meta-features describe a labelled dataset: new X alone has none to give, and
+            # answering with the fitted data's features would silently ignore it
+            raise ConfigError("MetaFeatureExtractor.transform needs both X and y for new data, or neither "
+                              f"for the fitted data's features; got X={'None' if X is None else 'data'}, "
+                              f"y={'None' if y is None else 'data'}")
         result = self.result_ if y is None else self._extract(X, y)
         return pd.DataFrame([dict(result)], columns=list(result))
 

@@ -80,20 +80,54 @@ def extract_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, flo
     return dict(result), dict(result.groups), meta_features.EXTRACTOR_VERSION
 
 
-def register_table(kb: KnowledgeBase, table: Table, *, origin: str, meta_features: bool = True,
-                   seed: int = 0) -> int:
-    """Store a dataset and (unless current already) its meta-features; return the dataset id."""
-    dataset_id = kb.add_dataset(
-        table.name, table.content_hash(), source=table.source, source_id=table.source_id, origin=origin,
-        task_type="classification", n_rows=table.n_rows, n_features=table.n_features,
-        n_classes=len(table.classes), target=table.target)
+@dataclass
+class _PreparedTable:
+    """A table with what :func:`register_table` computes before writing (its hash, meta-features)."""
+
+    table: Table
+    content_hash: str
+    meta_features: tuple[dict[str, float], dict[str, str], str] | None
+
+
+def _prepare_table(kb: KnowledgeBase, table: Table, *, meta_features: bool, seed: int) -> _PreparedTable:
+    """Compute the hash and (unless current already) the meta-features of ``table``; write nothing.
+
+    Raises:
+        DataError: the meta-features cannot be extracted from the table.
+    """
+    content_hash = table.content_hash()
+    values = None
     if meta_features:
         import meta_features as mf
 
-        if kb.meta_feature_versions().get(dataset_id) != mf.EXTRACTOR_VERSION:
-            values, groups, version = extract_meta_features(table, seed=seed)
+        existing = kb.find_dataset(content_hash)
+        if existing is None or kb.meta_feature_versions().get(int(existing["id"])) != mf.EXTRACTOR_VERSION:
+            values = extract_meta_features(table, seed=seed)
+    return _PreparedTable(table, content_hash, values)
+
+
+def _write_table(kb: KnowledgeBase, prepared: _PreparedTable, *, origin: str) -> int:
+    """Store a prepared table and its meta-features in one transaction; return the dataset id."""
+    table = prepared.table
+    with kb.transaction():
+        dataset_id = kb.add_dataset(
+            table.name, prepared.content_hash, source=table.source, source_id=table.source_id, origin=origin,
+            task_type="classification", n_rows=table.n_rows, n_features=table.n_features,
+            n_classes=len(table.classes), target=table.target)
+        if prepared.meta_features is not None:
+            values, groups, version = prepared.meta_features
             kb.set_meta_features(dataset_id, values, groups=groups, extractor_version=version, origin=origin)
     return dataset_id
+
+
+def register_table(kb: KnowledgeBase, table: Table, *, origin: str, meta_features: bool = True,
+                   seed: int = 0) -> int:
+    """Store a dataset and (unless current already) its meta-features; return the dataset id.
+
+    The meta-features are computed before anything is written, and the dataset and its
+    meta-features are written in one transaction: a table whose meta-features fail leaves nothing.
+    """
+    return _write_table(kb, _prepare_table(kb, table, meta_features=meta_features, seed=seed), origin=origin)
 
 
 def build_from_pmlb(
@@ -154,6 +188,10 @@ def build_from_pmlb(
         executor = "dask"
     if executor not in ("local", "dask"):
         raise ConfigError(f"--executor must be 'local' or 'dask', got {executor!r}")
+    if not timeout > 0:
+        raise ConfigError(f"--timeout must be > 0 seconds, got {timeout}")
+    if memory_mb < 0:
+        raise ConfigError(f"--memory-mb must be >= 0 MiB (0: none), got {memory_mb}")
     folders = _select(pmlb_datasets(pmlb_dir), datasets, exclude, max_datasets)
     eval_seed = seed if eval_seed is None else int(eval_seed)
     settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
@@ -208,12 +246,13 @@ def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with
                        report: BuildReport, progress: bool) -> list[tuple[int, Path]]:
     registered = []
     for folder in _progress(folders, progress, desc="datasets + meta-features", unit="dataset"):
-        try:
+        try:  # a dataset that cannot be loaded or registered is skipped (and reported), not fatal
             table = load_pmlb(folder)
+            dataset_id = register_table(kb, table, origin=origin, meta_features=with_mf, seed=seed)
         except DataError as exc:
             report.failed_datasets[folder.name] = str(exc)
             continue
-        registered.append((register_table(kb, table, origin=origin, meta_features=with_mf, seed=seed), folder))
+        registered.append((dataset_id, folder))
     return registered
 
 

@@ -43,7 +43,16 @@ def parse_config(text: str) -> dict[str, Any]:
         path = Path(text[1:])
         if not path.exists():
             raise ConfigError(f"configuration file {path} does not exist")
-        text, source = path.read_text(), f"configuration file {path}"
+        source = f"configuration file {path}"
+        if path.is_dir():
+            raise ConfigError(f"{source} is a directory, expected a JSON file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{source} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                              "expected a JSON file") from exc
+        except OSError as exc:
+            raise ConfigError(f"configuration file {path} cannot be read: {exc.strerror or exc}") from exc
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

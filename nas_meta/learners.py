@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import pickle  # only for its error class: checkpoints are read with weights_only=True
 import time
 import warnings
 from dataclasses import replace
@@ -112,6 +113,13 @@ class FewShotLearner:
         """Take back what :meth:`_extra_state` saved (``{}`` for checkpoints without it)."""
 
     # ------------------------------------------------------------------ training
+    def _reset(self) -> None:
+        """Forget everything learned (model, optimiser, captured graphs): a new ``fit`` starts
+        from the seeded initial weights, as scikit-learn's ``fit`` does."""
+        for name in ("model_", "optimizer_", "scheduler_", "device_", "history_", "train_seconds_", "steps_done_",
+                     "paused_", "_graph_cache", "_scalar_buffers"):
+            self.__dict__.pop(name, None)
+
     def _ensure_model(self) -> None:
         if not hasattr(self, "model_"):
             self.device_ = torch.device(self.device)
@@ -132,7 +140,8 @@ class FewShotLearner:
         of the run that is done: ``max(step / steps, elapsed / time_budget)``, so a run cut by
         its budget still completes them; a warning then says how many steps were done.
 
-        A long run can be split into several calls (a machine lent for 10 minutes at a time, a
+        Without ``resume`` every call starts afresh from the seeded initial weights (a second
+        ``fit`` does not continue the first). A long run can be split into several calls (a machine lent for 10 minutes at a time, a
         preempted job): ``stop_after`` pauses this call after that many seconds with the
         schedules where they are (``paused_`` is then True; :meth:`save` keeps the optimiser's
         state too), and ``resume=True`` continues them, counting the steps and seconds already
@@ -155,6 +164,8 @@ class FewShotLearner:
             raise ConfigError(f"stop_after of {type(self).__name__}.fit must be > 0 seconds or None; got {stop_after}")
         if resume and not hasattr(self, "model_"):
             raise ConfigError(f"resume=True needs a fitted or loaded {type(self).__name__}; fit it first or load_learner")
+        if not resume:
+            self._reset()
         self._ensure_model()
         first, before = (self.steps_done_, self.train_seconds_) if resume else (0, 0.0)
         self.paused_ = False
@@ -257,9 +268,13 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
     ckpt = folder / "checkpoint.pt" if path.is_dir() else path
     try:
         config = json.loads((folder / "config.json").read_text())
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"checkpoint must be a folder with checkpoint.pt and config.json; got {checkpoint} ({exc})") from exc
+    try:  # tensors only: a file holding other objects is refused, never unpickled
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    except (OSError, EOFError, RuntimeError, pickle.UnpicklingError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"checkpoint {ckpt} is not a state dict of tensors that torch can read ({first})") from exc
     cls = METHODS.get(config.get("method", ""))
     if cls is None:
         raise ConfigError(f"checkpoint method must be one of {sorted(METHODS)}; got {config.get('method')!r}")
@@ -268,7 +283,12 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
         params["device"] = device
     learner = cls(**params)
     learner._ensure_model()
-    learner.model_.load_state_dict(state)
+    try:
+        learner.model_.load_state_dict(state)
+    except (RuntimeError, TypeError) as exc:  # other shapes or names than config.json's network
+        first = str(exc).strip().splitlines()[0]
+        raise ConfigError(f"checkpoint {ckpt} does not match the {config['method']} network of its config.json "
+                          f"({first})") from exc
     learner.steps_done_ = int(config.get("steps_done", 0))
     learner.train_seconds_ = float(config.get("train_seconds", 0.0))
     learner.history_ = list(config.get("history", []))

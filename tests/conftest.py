@@ -82,3 +82,21 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Never touch the user's own ~/.metakb during tests."""
     monkeypatch.setenv("METAKB_HOME", str(tmp_path_factory.mktemp("metakb-home")))
     monkeypatch.delenv("METAKB_DB", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch) -> list[str]:
+    """Every HTTP request of every test fails, as on a machine without a route to OpenML; the
+    fixture's value lists the URLs that were tried (tests of the OpenML client assert it empty)."""
+    calls: list[str] = []
+    try:
+        import requests
+    except ImportError:  # nothing can ask over HTTP then
+        return calls
+
+    def refuse(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(url)
+        raise requests.exceptions.ConnectionError(f"network disabled in tests: {url}")
+
+    monkeypatch.setattr(requests.Session, "request", refuse)
+    return calls

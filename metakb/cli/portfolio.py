@@ -183,10 +183,22 @@ def _export(args: argparse.Namespace) -> int:
                            name=stored["name"], configspace_json=space_json)
     text = json.dumps(out, indent=2) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_output(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write ``--output``; like ``--db``, a missing folder is refused (one line), not created."""
+    if path.is_dir():
+        raise ConfigError(f"--output {path} is a directory, expected a file path")
+    if not path.parent.is_dir():
+        raise ConfigError(f"cannot write --output {path}: folder {path.parent} does not exist")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write --output {path}: {exc.strerror or exc}") from exc
 
 
 def _list(args: argparse.Namespace) -> int:

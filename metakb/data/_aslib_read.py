@@ -134,6 +134,26 @@ def _load_arff(path: Path) -> pd.DataFrame:
     return pd.DataFrame(data["data"], columns=names)
 
 
+def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """One DataError line naming the file and the columns it lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks columns {missing}")
+
+
+def _integer_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    """``frame[column]`` as int, or one DataError line naming the file, the column and a bad value."""
+    numbers = pd.to_numeric(frame[column], errors="coerce")
+    bad = numbers.isna() | ~np.isfinite(numbers) | (numbers != np.floor(numbers))
+    if bad.any():
+        example = frame[column][bad].iloc[0]
+        example = example.item() if isinstance(example, np.generic) else example
+        example = "?" if example is None or (isinstance(example, float) and math.isnan(example)) else example
+        raise DataError(f"{path} column {column!r} must hold whole numbers, got {example!r} "
+                        f"({int(bad.sum())} of {len(numbers)} rows)")
+    return numbers.astype(int)
+
+
 def _hash_files(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
@@ -156,8 +176,13 @@ def read_scenario(path: str | Path) -> AslibScenario:
         raise DataError(f"{folder} is not an ASlib scenario folder: missing {missing}")
     try:
         description = yaml.safe_load((folder / "description.txt").read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{folder / 'description.txt'} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
     except yaml.YAMLError as exc:
         raise DataError(f"{folder / 'description.txt'} is not valid YAML: {exc}") from exc
+    if not isinstance(description, dict):
+        raise DataError(f"{folder / 'description.txt'} must be a YAML mapping (scenario_id: ..., "
+                        f"performance_measures: ...), got a {type(description).__name__}")
     if not description.get("performance_measures"):
         raise DataError(f"{folder / 'description.txt'} names no performance_measures")
     runs = _load_arff(folder / "algorithm_runs.arff")
@@ -166,8 +191,9 @@ def read_scenario(path: str | Path) -> AslibScenario:
     if not needed <= set(runs.columns):
         raise DataError(f"{folder / 'algorithm_runs.arff'} lacks columns {sorted(needed - set(runs.columns))}")
     runs[measure] = pd.to_numeric(runs[measure], errors="coerce")
-    runs["repetition"] = runs["repetition"].astype(int)
+    runs["repetition"] = _integer_column(runs, "repetition", folder / "algorithm_runs.arff")
     raw = _load_arff(folder / "feature_values.arff")
+    _require_columns(raw, ["instance_id"], folder / "feature_values.arff")
     feature_names = [c for c in raw.columns if c not in ("instance_id", "repetition")]
     features = raw[["instance_id", *feature_names]].copy()
     features[feature_names] = features[feature_names].apply(pd.to_numeric, errors="coerce").astype(float)
@@ -178,8 +204,10 @@ def read_scenario(path: str | Path) -> AslibScenario:
     if (folder / "cv.arff").is_file():
         files.append(folder / "cv.arff")
         cv = _load_arff(folder / "cv.arff")
-        cv = cv[cv["repetition"].astype(int) == 1]
-        folds = {str(i): int(f) for i, f in zip(cv["instance_id"], cv["fold"], strict=True)}
+        _require_columns(cv, ["instance_id", "repetition", "fold"], folder / "cv.arff")
+        cv = cv[_integer_column(cv, "repetition", folder / "cv.arff") == 1]
+        fold = _integer_column(cv, "fold", folder / "cv.arff")
+        folds = {str(i): int(f) for i, f in zip(cv["instance_id"], fold, strict=True)}
     name = str(description.get("scenario_id") or folder.name)
     return AslibScenario(name=name, path=folder, description=description, runs=runs, features=features,
                          folds=folds, content_hash=_hash_files(files))

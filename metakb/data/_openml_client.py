@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import re
 import shutil
 import tempfile
 import threading
@@ -26,11 +28,24 @@ from typing import Any, TypeVar
 
 import xmltodict
 
-from metakb.errors import NetworkError, NotFoundError
+from metakb.errors import ConfigError, NetworkError, NotFoundError
 
 __all__ = ["OpenMLClient", "TaskInfo", "DatasetInfo", "SetupParameter"]
 
 T = TypeVar("T")
+
+# A suite id/alias or a measure name: it becomes one folder of the cache path (``study/<id>``),
+# so letters, digits, '_', '-' and '.' only, not starting with '.' (no '..', '/' or hidden names).
+_TOKEN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+
+
+def _token(what: str, value: object) -> str:
+    """``value`` as text when it is a simple token, else one ConfigError line naming it."""
+    text = str(value)
+    if not _TOKEN.fullmatch(text) or ".." in text:
+        raise ConfigError(f"OpenML {what} must be a simple name or id (letters, digits, '_', '-', '.'; "
+                          f"no '/' or '..'), got {value!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,13 @@ class OpenMLClient:
                  timeout: float = 30.0, retries: int = 1) -> None:
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.server = server
-        self.timeout = float(timeout)
+        try:
+            seconds = float(timeout)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ConfigError(f"OpenML timeout must be a finite number of seconds > 0, got {timeout!r}")
+        self.timeout = seconds
         self.retries = int(retries)
 
     # ------------------------------------------------------------------ configuration
@@ -257,7 +278,7 @@ class OpenMLClient:
         ``value`` (the fields of the server's ``oml:evaluation``); an empty list when there
         are none.
         """
-        call = f"evaluation/list/function/{measure}/flow/{int(flow_id)}/task/{int(task_id)}"
+        call = f"evaluation/list/function/{_token('measure', measure)}/flow/{int(flow_id)}/task/{int(task_id)}"
         text = self._api(call)
         if text is None:
             return []
@@ -301,7 +322,7 @@ class OpenMLClient:
 
     def suite_tasks(self, suite_id: int | str) -> list[int]:
         """The task ids of a benchmark suite (``study/<id>``)."""
-        call = f"study/{suite_id}"
+        call = f"study/{_token('benchmark suite', suite_id)}"
         text = self._api(call)
         if text is None:
             raise NotFoundError(f"OpenML has no benchmark suite {suite_id!r}")

@@ -293,7 +293,7 @@ def _coerce_column(values: pd.Series, column: str, force_categorical: bool) -> t
     if pd.api.types.is_bool_dtype(values):
         return values.astype(float), False
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float), False
+        return _refuse_infinite(values.astype(float), values, column), False
     text = values.map(lambda v: np.nan if _is_missing(v) else str(v).strip())
     present = text.dropna()
     if present.empty:
@@ -301,12 +301,25 @@ def _coerce_column(values: pd.Series, column: str, force_categorical: bool) -> t
     numbers = pd.to_numeric(present, errors="coerce")
     share = float(numbers.notna().mean())
     if share == 1.0:
-        return _parse_floats(text), False
+        return _refuse_infinite(_parse_floats(text), text, column), False
     if share >= _NUMERIC_SHARE:
         bad = present[numbers.isna()]
         raise DataError(f"column {column!r} is numeric but has non-numeric values such as {bad.iloc[0]!r} "
                         f"({len(bad)} of {len(present)}); fix them or mark them missing ('?' or empty)")
     return text.astype(object), True
+
+
+def _refuse_infinite(numbers: pd.Series, raw: pd.Series, column: str) -> pd.Series:
+    """``numbers`` unchanged, or one DataError line when some are +-inf ('inf', '1e400', ...)."""
+    infinite = np.isinf(numbers.to_numpy(dtype=float))
+    if infinite.any():
+        example = raw[infinite].iloc[0]
+        example = example if isinstance(example, str) else float(example)
+        present = int(numbers.notna().sum())
+        raise DataError(f"column {column!r} is numeric but has infinite values such as {example!r} "
+                        f"({int(infinite.sum())} of {present}); use finite numbers or mark them missing "
+                        f"('?' or empty)")
+    return numbers
 
 
 def _parse_floats(text: pd.Series) -> pd.Series:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -13,7 +14,8 @@ from metakb.evaluation.metrics import higher_is_better
 
 __all__ = ["Protocol", "subsample_rows", "split_indices", "budget_rows"]
 
-_PATTERN = re.compile(r"^(holdout|cv):([0-9.]+)(?::max_rows=(\d+))?$")
+# One decimal number (``0.33``, ``.33``, ``5``, ``5.``), not ``1.2.3`` nor a lone ``.``.
+_PATTERN = re.compile(r"^(holdout|cv):(\d+(?:\.\d*)?|\.\d+)(?::max_rows=(\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class Protocol:
             raise ConfigError(f"protocol kind must be 'holdout' or 'cv', got {self.kind!r}")
         if self.kind == "holdout" and not 0.0 < self.param < 1.0:
             raise ConfigError(f"holdout test fraction must be in (0, 1), got {self.param}")
-        if self.kind == "cv" and (self.param < 2 or self.param != int(self.param)):
+        if self.kind == "cv" and not (math.isfinite(self.param) and self.param >= 2
+                                      and self.param == int(self.param)):
             raise ConfigError(f"number of CV folds must be an integer >= 2, got {self.param}")
         if self.max_rows < 0:
             raise ConfigError(f"max_rows must be >= 0 (0 keeps every row), got {self.max_rows}")

@@ -9,6 +9,7 @@ to the knowledge base together with the optimizer's state, in one transaction, s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from dataclasses import dataclass, field
@@ -70,6 +71,10 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                    progress: bool = False) -> OptimizationReport:
     """Run BOHB on ``table`` and store every evaluation in ``kb`` under one run id.
 
+    Every setting is validated, the warm start read and the meta-features computed before the
+    first write; the dataset, its meta-features, the space and the run are then written in one
+    transaction, so a refused call leaves the knowledge base unchanged.
+
     Args:
         table: a :class:`metakb.data.Table`.
         kb: an open :class:`metakb.store.KnowledgeBase`.
@@ -81,22 +86,28 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
         resume: the run id of an interrupted run to continue.
 
     Raises:
-        ConfigError: an unknown warm start, or no limit.
+        ConfigError: an unknown warm start, no limit, a bad optimizer or worker setting, or a
+            ``resume`` run that is not an optimize run of this table's dataset.
         NotFoundError: the run, space or portfolio is not in the knowledge base.
     """
-    from metakb.build import register_table
-    from metakb.evaluation import Protocol
+    from metakb.build import _prepare_table, _write_table
+    from metakb.evaluation import DataRef, EvaluationTask, Protocol, WorkerPool
     from metakb.spaces import get_search_space, space_to_json
 
     if warm_start not in WARM_STARTS:
         raise ConfigError(f"warm start {warm_start!r} is unknown; expected one of {WARM_STARTS}")
+    _check_limits(time_budget, n_evaluations)
+    if n_workers < 1:
+        raise ConfigError(f"n_workers must be an int >= 1; got {n_workers!r}")
+    local = not (n_workers > 1 or scheduler)
+    # constructing the pool validates timeout and memory_mb; its worker starts on first use
+    pool = WorkerPool(1, timeout=timeout, memory_mb=memory_mb) if local else None
     spec = get_search_space(space)
     configspace = spec.build()
     proto = Protocol.parse(protocol)
     if resume is not None:
         run = kb.get_run(resume)
-        if not run["state"]:
-            raise ConfigError(f"run {resume!r} has no saved optimizer state to resume")
+        _check_resumable(kb, run, table)
         from metakb.optimizers import restore
 
         opt: BaseOptimizer = restore(run["state"])
@@ -105,52 +116,61 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
         seed, warm_start = int(settings["seed"]), settings.get("warm_start", warm_start)
         dataset_id, space_id = run["dataset_id"], run["space_id"]
     else:
-        dataset_id = register_table(kb, table, origin="metakb optimize")
-        space_id = kb.add_space(spec.name, spec.version, space_to_json(configspace),
-                                origin="metakb optimize")
         initial, prior = _warm_start_lists(kb, table, warm_start, space, proto, n_initial,
                                            portfolio)
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
+        prepared = _prepare_table(kb, table, meta_features=True, seed=0)
         settings = {"dataset": table.name, "space": space, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed}
-        run_id = kb.create_run("optimize", settings, origin="metakb optimize",
-                               dataset_id=dataset_id, space_id=space_id)
-        kb.update_run(run_id, state=opt.state().to_dict())
 
-    def store(optimizer: BaseOptimizer, result: Result) -> None:
-        info = result.info
-        with kb.transaction():
-            config_id = kb.add_configuration(space_id, result.config, origin=f"optimize:{run_id}")
-            kb.add_evaluations([{
-                "dataset_id": dataset_id, "configuration_id": config_id, "budget": result.budget,
-                "protocol": proto.key(), "seed": seed, "metric": proto.metric,
-                "higher_is_better": proto.higher_is_better, "value": info.get("value"),
-                "scores": info.get("scores") or {}, "fit_seconds": info.get("fit_seconds"),
-                "status": info.get("status", "crashed"), "error": info.get("error"),
-                "run_id": run_id, "origin": f"optimize:{run_id}"}])
-            kb.update_run(run_id, state=optimizer.state().to_dict())
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if pool is not None:
+            stack.enter_context(pool)
+            ref = DataRef("table", table=table, key=table.content_hash())
 
-    if n_workers > 1 or scheduler:
-        from metakb.executors import DaskExecutor
-
-        remote = functools.partial(_evaluate_in_process, table, proto, seed)
-        with DaskExecutor(n_workers, address=scheduler) as executor:
-            result = opt.optimize(remote, time_budget=time_budget, n_evaluations=n_evaluations,
-                                  executor=executor, callback=store, progress=progress)
-    else:
-        from metakb.evaluation import DataRef, EvaluationTask, WorkerPool
-
-        ref = DataRef("table", table=table, key=table.content_hash())
-        with WorkerPool(1, timeout=timeout, memory_mb=memory_mb) as pool:
             def objective(config: dict, budget: float) -> dict[str, Any]:
                 task = EvaluationTask("optimize", ref, config, proto, budget, seed)
                 _, evaluation = next(iter(pool.map_unordered([task])))
                 return _as_outcome(evaluation, proto.higher_is_better)
+        else:
+            from metakb.executors import DaskExecutor
 
+            # connected before the first write: an unreachable scheduler leaves the KB unchanged
+            executor = stack.enter_context(DaskExecutor(n_workers, address=scheduler))
+            objective = functools.partial(_evaluate_in_process, table, proto, seed)
+        if resume is None:
+            with kb.transaction():
+                dataset_id = _write_table(kb, prepared, origin="metakb optimize")
+                space_id = kb.add_space(spec.name, spec.version, space_to_json(configspace),
+                                        origin="metakb optimize")
+                run_id = kb.create_run("optimize", settings, origin="metakb optimize",
+                                       dataset_id=dataset_id, space_id=space_id)
+                kb.update_run(run_id, state=opt.state().to_dict())
+
+        def store(optimizer: BaseOptimizer, result: Result) -> None:
+            info = result.info
+            with kb.transaction():
+                config_id = kb.add_configuration(space_id, result.config,
+                                                 origin=f"optimize:{run_id}")
+                kb.add_evaluations([{
+                    "dataset_id": dataset_id, "configuration_id": config_id,
+                    "budget": result.budget, "protocol": proto.key(), "seed": seed,
+                    "metric": proto.metric, "higher_is_better": proto.higher_is_better,
+                    "value": info.get("value"), "scores": info.get("scores") or {},
+                    "fit_seconds": info.get("fit_seconds"),
+                    "status": info.get("status", "crashed"), "error": info.get("error"),
+                    "run_id": run_id, "origin": f"optimize:{run_id}"}])
+                kb.update_run(run_id, state=optimizer.state().to_dict())
+
+        try:
             result = opt.optimize(objective, time_budget=time_budget, n_evaluations=n_evaluations,
-                                  callback=store, progress=progress)
+                                  executor=executor, callback=store, progress=progress)
+        except BaseException:
+            kb.update_run(run_id, status="interrupted")  # continue it with resume=run_id
+            raise
     kb.update_run(run_id, status="finished")
     sign = -1.0 if proto.higher_is_better else 1.0
     best = opt.incumbent()
@@ -165,6 +185,30 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
         best_score=sign * best.loss if best and math.isfinite(best.loss) else None,
         best_budget=best.budget if best else None, n_evaluations=len(opt.history),
         trajectory=trajectory, warm_start=warm_start)
+
+
+def _check_limits(time_budget: float | None, n_evaluations: int | None) -> None:
+    """The limits :meth:`BaseOptimizer.optimize` accepts, checked before anything is written."""
+    if time_budget is None and n_evaluations is None:
+        raise ConfigError("optimize needs a limit: n_evaluations or time_budget")
+    for name, value in (("time_budget", time_budget), ("n_evaluations", n_evaluations)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{name} must be > 0; got {value!r}")
+
+
+def _check_resumable(kb: Any, run: dict[str, Any], table: Any) -> None:
+    """Refuse to resume a run that is not an optimize run, or with another dataset's table."""
+    given = table.source_id or table.name
+    if run["kind"] != "optimize":
+        raise ConfigError(f"run {run['id']!r} is a {run['kind']!r} run, not an optimize run; "
+                          "--resume expects the id printed by `metakb optimize`")
+    stored = kb.get_dataset(int(run["dataset_id"])) if run["dataset_id"] is not None else None
+    if stored is None or stored["content_hash"] != table.content_hash():
+        name = stored["name"] if stored else None
+        raise ConfigError(f"run {run['id']!r} optimizes dataset {name!r}, but the given data {given} "
+                          "is a different dataset; resume it with that dataset's file")
+    if not run["state"]:
+        raise ConfigError(f"run {run['id']!r} has no saved optimizer state to resume")
 
 
 def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: Any,

@@ -39,6 +39,12 @@ _EVALUATION_FIELDS = (
     "dataset_id", "configuration_id", "budget", "protocol", "seed", "metric", "higher_is_better",
     "value", "scores", "fit_seconds", "status", "error", "run_id", "origin",
 )
+# Keys every evaluation record must have, with a value (the NOT NULL columns the caller fills).
+_REQUIRED_EVALUATION_FIELDS = (
+    "dataset_id", "configuration_id", "budget", "protocol", "seed", "metric", "status", "origin",
+)
+_INTEGER_EVALUATION_FIELDS = ("dataset_id", "configuration_id", "seed")
+_TEXT_EVALUATION_FIELDS = ("protocol", "metric", "origin")
 
 
 class KnowledgeBase:
@@ -64,7 +70,10 @@ class KnowledgeBase:
         self._depth = 0
         self._conn = self._connect()
         try:
-            self._configure()
+            try:
+                self._configure()
+            except sqlite3.OperationalError as exc:  # e.g. locked by another writer past the timeout
+                raise self._store_error(exc, "cannot open") from exc
         except BaseException:
             self._conn.close()
             raise
@@ -80,7 +89,9 @@ class KnowledgeBase:
                 raise StoreError(f"cannot create knowledge base {path}: folder {path.parent} does not exist")
             if self.readonly and not path.exists():
                 raise StoreError(f"knowledge base {path} does not exist")
-        target = f"file:{self.path}?mode=ro" if self.readonly else self.path
+        # A read-only open needs a URI; the path is percent-encoded (as_uri) so that a '#', '?',
+        # '%' or space in it is part of the file name, not a URI fragment or query.
+        target = Path(self.path).resolve().as_uri() + "?mode=ro" if self.readonly else self.path
         try:
             conn = sqlite3.connect(target, isolation_level=None, uri=self.readonly,
                                    check_same_thread=False, timeout=30.0)
@@ -123,37 +134,73 @@ class KnowledgeBase:
         """The underlying ``sqlite3`` connection (autocommit; use :meth:`transaction`)."""
         return self._conn
 
+    def _store_error(self, exc: sqlite3.Error, action: str) -> StoreError:
+        """A one-line :class:`StoreError` naming this file and SQLite's cause (e.g. "database
+        is locked" once the busy timeout has passed), so the CLI never shows a raw sqlite3
+        traceback."""
+        return StoreError(f"{action} knowledge base {self.path}: {exc}")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[KnowledgeBase]:
-        """All writes inside happen together or not at all; nested calls use savepoints."""
-        if self._depth == 0:
-            self._conn.execute("BEGIN IMMEDIATE")
-        else:
-            self._conn.execute(f"SAVEPOINT sp{self._depth}")
+        """All writes inside happen together or not at all; nested calls use savepoints.
+
+        Raises:
+            StoreError: SQLite refused the write (a broken constraint, the file locked by another
+                writer past the busy timeout, a read-only file, a full disk); nothing was written.
+        """
+        try:
+            if self._depth == 0:
+                self._conn.execute("BEGIN IMMEDIATE")
+            else:
+                self._conn.execute(f"SAVEPOINT sp{self._depth}")
+        except sqlite3.OperationalError as exc:
+            raise self._store_error(exc, "cannot write to") from exc
         self._depth += 1
         try:
             try:
                 yield self
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"the write breaks a constraint of the knowledge base ({exc}); nothing was written") from exc
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"cannot write to knowledge base {self.path}: {exc}; nothing was written") from exc
         except BaseException:
             self._depth -= 1
-            if self._depth == 0:
-                self._conn.execute("ROLLBACK")
-            else:
-                self._conn.execute(f"ROLLBACK TO sp{self._depth}")
-                self._conn.execute(f"RELEASE sp{self._depth}")
+            self._rollback()
             raise
         self._depth -= 1
+        try:
+            if self._depth == 0:
+                self._conn.execute("COMMIT")
+            else:
+                self._conn.execute(f"RELEASE sp{self._depth}")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise StoreError(f"cannot write to knowledge base {self.path}: {exc}; nothing was written") from exc
+
+    def _rollback(self) -> None:
+        """Undo the innermost open transaction or savepoint (``self._depth`` already lowered).
+
+        SQLite may have rolled the whole transaction back by itself (e.g. on a full disk); then
+        there is nothing left to undo.
+        """
+        if not self._conn.in_transaction:
+            return
         if self._depth == 0:
-            self._conn.execute("COMMIT")
+            self._conn.execute("ROLLBACK")
         else:
+            self._conn.execute(f"ROLLBACK TO sp{self._depth}")
             self._conn.execute(f"RELEASE sp{self._depth}")
 
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-        cursor = self._conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """The rows of a query as dicts; a locked or unreadable file is a StoreError."""
+        try:
+            cursor = self._conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except sqlite3.OperationalError as exc:
+            if self._depth:  # inside a transaction: transaction() translates it and rolls back
+                raise
+            raise self._store_error(exc, "cannot read") from exc
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self._rows(sql, params)
@@ -239,10 +286,27 @@ class KnowledgeBase:
         extractor_version: str,
         origin: str,
     ) -> int:
-        """Store (or replace) a dataset's meta-features in one transaction; return how many."""
+        """Store a dataset's meta-features of one or more groups in one transaction; return how many.
+
+        The call replaces the dataset's previous values of every group it writes: rows of those
+        groups whose name is not in ``values`` are deleted (a newer extractor that no longer
+        produces a feature must not leave its old value feeding kNN distances). The groups
+        written are those of the names in ``values``, and ``groups`` itself when it is one
+        name. Rows of other groups (another extractor, e.g. ``openml`` beside ``general``) are
+        kept as they are, whatever their version.
+
+        Raises:
+            ConfigError: a name has no group, or ``extractor_version``/``origin`` is empty;
+                nothing is written then.
+            NotFoundError: the dataset is not stored.
+        """
         self.get_dataset(int(dataset_id))
+        for label, text in (("extractor_version", extractor_version), ("origin", origin)):
+            if not isinstance(text, str) or not text:
+                raise ConfigError(f"meta-feature {label} must be a non-empty string, got {text!r}")
         now = utc_now()
         rows = []
+        written = {groups} if isinstance(groups, str) else set()
         for name, value in values.items():
             group = groups if isinstance(groups, str) else groups.get(name)
             if group is None:
@@ -250,8 +314,13 @@ class KnowledgeBase:
             number = None if value is None else float(value)
             if number is not None and not np.isfinite(number):
                 number = None
+            written.add(group)
             rows.append((int(dataset_id), name, group, number, extractor_version, origin, now))
         with self.transaction():
+            if written:
+                self._conn.execute(
+                    f"DELETE FROM meta_features WHERE dataset_id = ? AND grp IN ({', '.join('?' * len(written))})",
+                    (int(dataset_id), *sorted(written)))
             self._conn.executemany(
                 "INSERT OR REPLACE INTO meta_features "
                 "(dataset_id, name, grp, value, extractor_version, origin, created_at) "
@@ -335,6 +404,8 @@ class KnowledgeBase:
         its id (and its first origin).
         """
         self.get_space(int(space_id))
+        if not isinstance(origin, str) or not origin:
+            raise ConfigError(f"configuration origin must be a non-empty string, got {origin!r}")
         labels = list(labels) if labels is not None else [None] * len(configs)
         if len(labels) != len(configs):
             raise ConfigError(f"labels has {len(labels)} entries, expected one per configuration ({len(configs)})")
@@ -344,9 +415,10 @@ class KnowledgeBase:
             for config, label in zip(configs, labels, strict=True):
                 text = canonical_json(dict(config))
                 digest = sha256_text(text)
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO configurations (space_id, config, config_hash, label, origin, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (int(space_id), text, digest, label, origin, now))
+                self._conn.execute(  # only a stored duplicate is skipped; any other violation raises
+                    "INSERT INTO configurations (space_id, config, config_hash, label, origin, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (space_id, config_hash) DO NOTHING",
+                    (int(space_id), text, digest, label, origin, now))
                 row = self._conn.execute("SELECT id FROM configurations WHERE space_id = ? AND config_hash = ?",
                                          (int(space_id), digest)).fetchone()
                 ids.append(int(row[0]))
@@ -378,41 +450,68 @@ class KnowledgeBase:
         """Store evaluations in one transaction; return how many were new.
 
         Each record has the keys of the ``evaluations`` table (``scores`` may be a dict).
+        ``dataset_id``, ``configuration_id``, ``budget``, ``protocol``, ``seed``, ``metric``,
+        ``status`` and ``origin`` are required and may not be None. ``higher_is_better``, when
+        absent or None, is the direction of ``metric`` (``log_loss``, ``runtime``, ... are
+        lower-is-better, see :data:`metakb.evaluation.metrics.METRICS`); for a metric not known
+        there it defaults to 1 (higher is better), so pass it for such metrics.
         An evaluation already stored (same dataset, configuration, budget, protocol, seed and
         metric) is kept as it is: storing results twice never duplicates a row.
 
         Raises:
-            ConfigError: a record has an unknown status, a missing key, or a non-finite value
-                with status ``ok``; nothing is written then.
+            ConfigError: a record has an unknown status, a missing or None required field, or a
+                non-finite value with status ``ok`` (the message names the record's index in
+                the batch); nothing of the batch is written then.
+            StoreError: SQLite refused the batch (e.g. an unknown dataset id); nothing is written.
         """
-        rows = [self._evaluation_row(r) for r in records]
+        rows = [self._evaluation_row(r, i) for i, r in enumerate(records)]
         now = utc_now()
         with self.transaction():
             before = self._conn.total_changes
+            # Only the identity conflict (an evaluation stored before) is skipped; a NOT NULL or
+            # CHECK violation raises and rolls the whole batch back (OR IGNORE would drop it).
             self._conn.executemany(
-                f"INSERT OR IGNORE INTO evaluations ({', '.join(_EVALUATION_FIELDS)}, created_at) "
-                f"VALUES ({', '.join('?' * (len(_EVALUATION_FIELDS) + 1))})",
+                f"INSERT INTO evaluations ({', '.join(_EVALUATION_FIELDS)}, created_at) "
+                f"VALUES ({', '.join('?' * (len(_EVALUATION_FIELDS) + 1))}) "
+                "ON CONFLICT (dataset_id, configuration_id, budget, protocol, seed, metric) DO NOTHING",
                 [(*row, now) for row in rows])
             added = self._conn.total_changes - before
         return int(added)
 
     @staticmethod
-    def _evaluation_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
-        missing = [k for k in ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric",
-                               "status", "origin") if k not in record]
+    def _evaluation_row(record: Mapping[str, Any], index: int = 0) -> tuple[Any, ...]:
+        """The ``evaluations`` columns of one record (number ``index`` of its batch), validated
+        here so that a bad record is refused with its field named instead of being dropped or
+        half-written by SQLite."""
+        where = f"evaluation record {index}"
+        missing = [k for k in _REQUIRED_EVALUATION_FIELDS if k not in record]
         if missing:
-            raise ConfigError(f"evaluation record lacks {missing}; got keys {sorted(record)}")
+            raise ConfigError(f"{where} lacks {missing}; got keys {sorted(record)}")
+        for key in _REQUIRED_EVALUATION_FIELDS:
+            if record[key] is None:
+                raise ConfigError(f"{where} has {key}=None; expected a value for every one of "
+                                  f"{list(_REQUIRED_EVALUATION_FIELDS)}")
+        for key in _TEXT_EVALUATION_FIELDS:
+            if not isinstance(record[key], str) or not record[key].strip():
+                raise ConfigError(f"{where} has {key}={record[key]!r}; expected a non-empty string")
+        integers = {key: _integer(record[key], f"{where} {key}") for key in _INTEGER_EVALUATION_FIELDS}
         status = record["status"]
         if status not in EVALUATION_STATUSES:
-            raise ConfigError(f"evaluation status must be one of {EVALUATION_STATUSES}, got {status!r}")
+            raise ConfigError(f"{where}: evaluation status must be one of {EVALUATION_STATUSES}, got {status!r}")
         value = record.get("value")
         if status == "ok" and not _finite(value):
-            raise ConfigError(f"an evaluation with status 'ok' needs a finite value, got {value!r}")
-        budget = float(record["budget"])
+            raise ConfigError(f"{where}: an evaluation with status 'ok' needs a finite value, got {value!r}")
+        try:
+            budget = float(record["budget"])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: evaluation budget must be a fraction in (0, 1], "
+                              f"got {record['budget']!r}") from None
         if not 0.0 < budget <= 1.0:
-            raise ConfigError(f"evaluation budget must be a fraction in (0, 1], got {budget}")
+            raise ConfigError(f"{where}: evaluation budget must be a fraction in (0, 1], got {budget}")
         data = dict(record)
-        data.setdefault("higher_is_better", 1)
+        data.update(integers)
+        if data.get("higher_is_better") is None:
+            data["higher_is_better"] = _default_direction(str(record["metric"]))
         data["higher_is_better"] = int(bool(data["higher_is_better"]))
         data["budget"] = budget
         data["value"] = float(value) if status == "ok" and value is not None else None
@@ -468,11 +567,19 @@ class KnowledgeBase:
         Cells average the ``ok`` evaluations over seeds (only those of ``seed`` when given, e.g.
         to compare two repeats of the same cells); a cell with no ``ok`` evaluation (a crash,
         timeout or memout, or never evaluated) is NaN: the caller chooses how to treat it.
-        The frame's ``attrs`` hold ``metric`` and ``higher_is_better``.
+
+        Values of different evaluation protocols are never mixed (a ``cv:3`` score and a
+        ``holdout:0.33`` score are not comparable). With ``protocol=None`` the matrix uses one
+        protocol: the one with the most evaluations among the rows selected by space, budget,
+        seed and datasets (a tie goes to the alphabetically first name, so the choice is
+        deterministic); the other protocols' rows are left out.
+
+        The frame's ``attrs`` hold ``metric``, ``higher_is_better`` and ``protocol`` (the one
+        used; None for an empty frame when none was asked).
         """
         space_id = self.get_space(space)["id"]
         sql = ("SELECT d.name AS dataset, e.configuration_id, e.value, e.status, e.metric, e.scores, "
-               "e.higher_is_better FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
+               "e.higher_is_better, e.protocol FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
                "JOIN configurations c ON c.id = e.configuration_id "
                "WHERE c.space_id = ? AND abs(e.budget - ?) < 1e-9")
         params: list[Any] = [space_id, float(budget)]
@@ -486,8 +593,11 @@ class KnowledgeBase:
         long = pd.DataFrame(self._rows(sql, params))
         if long.empty:
             frame = pd.DataFrame()
-            frame.attrs.update(metric=metric, higher_is_better=_higher_is_better(metric))
+            frame.attrs.update(metric=metric, higher_is_better=_higher_is_better(metric), protocol=protocol)
             return frame
+        if protocol is None:
+            protocol = _main_protocol(long["protocol"])
+            long = long.loc[long["protocol"] == protocol].copy()
         long["score"] = [_score_of(row, metric) for row in long.itertuples(index=False)]
         higher = _direction_of(long, metric)
         frame = long.pivot_table(index="dataset", columns="configuration_id", values="score",
@@ -495,7 +605,7 @@ class KnowledgeBase:
         all_configs = sorted(long["configuration_id"].unique())
         frame = frame.reindex(columns=all_configs).sort_index()
         frame.columns.name = "configuration_id"
-        frame.attrs.update(metric=metric, higher_is_better=higher)
+        frame.attrs.update(metric=metric, higher_is_better=higher, protocol=protocol)
         return frame
 
     # ------------------------------------------------------------------ runs
@@ -615,12 +725,16 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ architectures
     def add_architecture(self, genotype: Mapping[str, Any], *, search_space: str, origin: str) -> int:
         """Store a DARTS genotype (identity by content) and return its id."""
+        for label, value in (("search_space", search_space), ("origin", origin)):
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"architecture {label} must be a non-empty string, got {value!r}")
         text = canonical_json(dict(genotype))
         digest = sha256_text(text)
         with self.transaction():
             self._conn.execute(
-                "INSERT OR IGNORE INTO architectures (genotype, genotype_hash, search_space, origin, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", (text, digest, search_space, origin, utc_now()))
+                "INSERT INTO architectures (genotype, genotype_hash, search_space, origin, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (genotype_hash) DO NOTHING",
+                (text, digest, search_space, origin, utc_now()))
             row = self._conn.execute("SELECT id FROM architectures WHERE genotype_hash = ?", (digest,)).fetchone()
         return int(row[0])
 
@@ -687,6 +801,32 @@ def _finite(value: Any) -> bool:
         return value is not None and bool(np.isfinite(float(value)))
     except (TypeError, ValueError):
         return False
+
+
+def _integer(value: Any, label: str) -> int:
+    """``value`` as an int (an int, a NumPy integer or a whole float); else a ConfigError."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{label} must be an integer, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    raise ConfigError(f"{label} must be an integer, got {value!r}")
+
+
+def _default_direction(metric: str) -> int:
+    """``higher_is_better`` of a record that does not give it: the metric's known direction,
+    or 1 (higher is better) for a metric metakb does not know."""
+    from metakb.evaluation.metrics import METRICS
+
+    return int(METRICS.get(metric, True))
+
+
+def _main_protocol(protocols: pd.Series) -> str:
+    """The protocol with the most rows; a tie goes to the alphabetically first name."""
+    counts = protocols.value_counts()
+    best = int(counts.max())
+    return str(min(str(name) for name, n in counts.items() if n == best))
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:

@@ -237,6 +237,8 @@ def test_transformer():
     assert list(frame.columns) == est.get_feature_names_out()
     other = est.transform(X[:30], y[:30])
     assert other["nr_inst"].iloc[0] == 30
+    with pytest.raises(ConfigError, match="needs both X and y"):  # not the fitted data's features
+        est.transform(X[:30])
 
 
 def test_every_feature_is_documented():

@@ -102,6 +102,44 @@ def test_save_and_load_round_trip(toy_images, tmp_path):
     assert a["accuracy"] == pytest.approx(b["accuracy"])
 
 
+class _NotATensor:
+    """An object a tensors-only checkpoint must never unpickle."""
+
+
+def test_loading_refuses_foreign_and_mismatched_checkpoints(toy_images, tmp_path):
+    train, _ = _samplers(toy_images)
+    Reptile(channels=4, eval_steps=2).fit(train, steps=1, show_progress=False).save(tmp_path)
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    torch.save({"0.weight": _NotATensor()}, tmp_path / "checkpoint.pt")  # a pickled object, not tensors
+    with pytest.raises(ConfigError, match="not a state dict of tensors") as info:
+        load_learner(tmp_path)
+    assert "\n" not in str(info.value)
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ConfigError, match="not a state dict of tensors"):
+        load_learner(tmp_path)
+    (tmp_path / "checkpoint.pt").write_bytes(good)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["params"]["channels"] = 8  # another network than the weights'
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="does not match the reptile network") as info:
+        load_learner(tmp_path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("method", ["reptile", "fomaml", "protonet"])
+def test_a_second_fit_starts_afresh(toy_images, method):
+    """As scikit-learn's: fit twice from the same seed and data gives the same weights as once
+    (the second call does not continue from the first's weights or optimiser state)."""
+    params = TINY.get(method, {"channels": 8})
+    once = METHODS[method](**params).fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0), steps=2, show_progress=False)
+    twice = METHODS[method](**params)
+    twice.fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0), steps=2, show_progress=False)
+    twice.fit(EpisodeSampler(toy_images[:8], 3, 1, 3, seed=0), steps=2, show_progress=False)
+    assert twice.steps_done_ == 2 and len(twice.history_) == len(once.history_)
+    for (name, a), (_, b) in zip(once.model_.state_dict().items(), twice.model_.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)
+
+
 def test_time_budget_stops_training_with_a_warning(toy_images):
     train, _ = _samplers(toy_images)
     with pytest.warns(RuntimeWarning, match="time budget"):

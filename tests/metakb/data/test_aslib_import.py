@@ -153,3 +153,35 @@ def test_real_scenarios_round_trip(kb, shared_data):
         np.testing.assert_allclose(got.to_numpy(), expected.loc[got.index, got.columns].to_numpy())
         assert list(got.index) == sorted(expected.index) and list(got.columns) == sorted(expected.columns)
     assert kb.info()["counts"]["evaluations"] == sum(s["runs"] for s in summaries)
+
+
+# bad files: one ``metakb: error:`` line naming the file and the column (they used to give
+# raw tracebacks); each case edits one file of the toy scenario
+BAD_FILES = {
+    "NaN repetition": ("algorithm_runs.arff", ("i2,1,A", "i2,?,A"), ["'repetition'", "'?'", "(1 of 6 rows)"]),
+    "no instance_id": ("feature_values.arff", ("instance_id STRING", "inst STRING"),
+                       ["lacks columns", "'instance_id'"]),
+    "NaN cv fold": ("cv.arff", ("i2,1,2", "i2,1,?"), ["'fold'", "'?'"]),
+    "cv without fold": ("cv.arff", ("fold NUMERIC", "folds NUMERIC"), ["lacks columns", "'fold'"]),
+    "description not a mapping": ("description.txt", (DESCRIPTION, "- runtime\n"), ["YAML mapping"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_scenario_file_is_one_error_line(toy, tmp_path, capsys, case):
+    from metakb.cli import main
+
+    name, (old, new), words = BAD_FILES[case]
+    path = toy / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    assert main(["import", "aslib", str(toy), "--db", str(tmp_path / "kb.sqlite")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("metakb: error: "), lines
+    for word in [str(toy), name, *words]:
+        assert word in lines[0], (word, lines[0])
+
+
+def test_good_toy_scenario_reads_its_repetitions_and_folds(toy):
+    scenario = read_scenario(toy)
+    assert scenario.runs["repetition"].tolist() == [1] * 6 and scenario.folds == {"i1": 1, "i2": 2, "i3": 1}

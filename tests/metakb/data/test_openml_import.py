@@ -31,19 +31,6 @@ def cache(shared_data, tmp_path) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Every HTTP request fails as it does on a machine without a route to OpenML."""
-    calls: list[str] = []
-
-    def refuse(self, method, url, *args, **kwargs):
-        calls.append(url)
-        raise requests.exceptions.ConnectionError(f"network disabled in tests: {url}")
-
-    monkeypatch.setattr(requests.Session, "request", refuse)
-    return calls
-
-
 def client(cache: Path, timeout: float = 10.0) -> OpenMLClient:
     return OpenMLClient(cache_dir=cache, server=TEST_SERVER, timeout=timeout)
 

@@ -116,15 +116,14 @@ def test_allocation_past_the_memory_cap_is_a_memout(batch):
     assert "MemoryError" in result.error
 
 
-def test_killed_and_timed_out_tasks_end_early(batch):
-    # The slow forest takes about 13 s on mushroom. The killed task ends about 1 s after it
-    # started (the killer waits 1 s), the slow one at the 3 s timeout, each plus loading the
-    # data and restarting the worker: 5.2 and 7.0 s here (2 cores, a benchmark beside it).
-    # A pool that recorded the kill or the timeout but let the forest run to its end would
-    # take 13 s or more for either.
-    done = batch["done_at"]
-    assert done["killed"] - done["ok"] < 11.0, done
-    assert done["slow"] - done["killed"] < 11.0, done
+def test_killed_and_timed_out_tasks_get_fresh_workers(batch):
+    # Each failure ends its worker and starts a fresh one before the next task: the worker that
+    # ran "ok", the one after the kill and the one after the timeout are three processes (a pool
+    # that let the slow forest run on would answer "slow" from the killed task's worker). The
+    # timeout fires no earlier than its 3 s (the gap may be longer under load: worker start-up).
+    pids, done = batch["pids"], batch["done_at"]
+    assert len({pids["ok"], pids["killed"], pids["slow"]}) == 3, pids
+    assert done["slow"] - done["killed"] >= TIMEOUT, done
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

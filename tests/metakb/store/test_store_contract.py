@@ -282,7 +282,7 @@ def test_performance_matrix_values_nan_and_attrs(store, h):
     assert math.isnan(matrix.loc["d2", c1])  # timeout
     assert matrix.loc["d2", c2] == pytest.approx(0.5)
     assert math.isnan(matrix.loc["d2", c3])  # never evaluated at this budget and protocol
-    assert matrix.attrs == {"metric": "balanced_accuracy", "higher_is_better": True}
+    assert matrix.attrs == {"metric": "balanced_accuracy", "higher_is_better": True, "protocol": "holdout:0.33"}
 
 
 def test_performance_matrix_secondary_metric_and_filters(store, h):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from metakb.store import KnowledgeBase, open_kb
+from metakb.errors import MetaKBError
+from metakb.store import KnowledgeBase, resolve_kb_path
 from metakb.store._util import to_builtin
 
 __all__ = ["add_db_argument", "add_command_group", "import_command_module", "open_from_args", "print_json",
@@ -50,9 +54,35 @@ def import_command_module(name: str) -> Any | None:
         raise
 
 
-def open_from_args(args: argparse.Namespace, *, readonly: bool = False) -> KnowledgeBase:
-    """Open the knowledge base named by ``args.db``."""
-    return open_kb(getattr(args, "db", None), readonly=readonly)
+@contextlib.contextmanager
+def open_from_args(args: argparse.Namespace, *, readonly: bool = False) -> Iterator[KnowledgeBase]:
+    """Open (and close) the knowledge base named by ``args.db``.
+
+    A command that creates a new file at ``--db`` and then fails before writing anything (bad
+    input found after opening) removes that file again, so a refused command leaves no empty
+    knowledge base behind. A file that received data is kept: a build stopped part-way resumes
+    from it.
+    """
+    path = resolve_kb_path(getattr(args, "db", None))
+    created = not readonly and str(path) != ":memory:" and not path.exists()
+    kb = KnowledgeBase(path, readonly=readonly)
+    try:
+        with kb:
+            yield kb
+    except BaseException:
+        if created and _holds_nothing(path):
+            for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _holds_nothing(path: Path) -> bool:
+    """Whether the knowledge base at ``path`` has no row in any table."""
+    try:
+        with KnowledgeBase(path, readonly=True) as kb:
+            return not any(kb.info()["counts"].values())
+    except MetaKBError:
+        return False
 
 
 def print_json(value: Any) -> None:

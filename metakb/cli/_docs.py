@@ -29,7 +29,8 @@ def render() -> str:
     parts = ["# Command-line reference", "",
              "Generated from the parser (`python -m metakb.cli._docs > docs/cli.md`). Every command "
              "takes `--db PATH` (default: `$METAKB_DB`, else `~/.metakb/metakb.sqlite` seeded from the "
-             "shipped knowledge base). Errors print one line on stderr and exit with status 2.", ""]
+             "shipped knowledge base). Errors print one line on stderr and exit with status 2; a refused "
+             "command leaves the knowledge base unchanged (and removes a new `--db` file it created).", ""]
     for command, sub in iter_commands(parser):
         parts += [f"## `{command}`", "", "```", sub.format_help().rstrip(), "```", ""]
     return "\n".join(parts)

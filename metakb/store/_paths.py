@@ -55,7 +55,9 @@ def _seed(target: Path) -> None:
         return
     partial = target.with_suffix(".partial")
     try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
+        # as_uri percent-encodes the path: a '#', '?' or '%' in it stays part of the file name
+        with sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True) as src, \
+                sqlite3.connect(partial) as dst:
             src.backup(dst)
         partial.replace(target)
     except sqlite3.Error as exc:

@@ -225,3 +225,37 @@ def test_other_bad_arguments(tmp_path, kb_file, capsys, pmlb_dir, argv, words):
     assert main(argv) != 0
     _one_error_line(capsys, words)
     assert _logical(kb_file) == before
+
+
+@pytest.mark.parametrize("command", ["run", "optimize", "build"])
+def test_refused_command_leaves_no_new_empty_kb(tmp_path, capsys, pmlb_dir, command):
+    """A writing command refused after opening a new ``--db`` file removes that file again."""
+    db = tmp_path / "new.sqlite"
+    data = _write("good.csv", "x,z,y\n" + GOOD_ROWS)(tmp_path)
+    argv = {
+        "run": ["run", str(data), "--target", "y", "--config", json.dumps(KNN), "--timeout", "0"],
+        "optimize": ["optimize", str(data), "--target", "y", "--n-evaluations", "0"],
+        "build": ["build", "--pmlb", str(pmlb_dir), "--datasets", "no_such_dataset", "--no-progress"],
+    }[command]
+    assert main([*argv, "--db", str(db)]) != 0
+    _one_error_line(capsys, [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.csv"]
+
+
+def test_kb_that_received_data_is_kept_when_a_later_step_fails(tmp_path, capsys, monkeypatch):
+    """Only an empty new file is removed: one holding results (a stopped build) stays to resume."""
+    from metakb.cli import _common
+    from metakb.errors import ConfigError
+
+    db = tmp_path / "new.sqlite"
+
+    class Args:
+        pass
+
+    args = Args()
+    args.db = str(db)
+    with pytest.raises(ConfigError), _common.open_from_args(args) as kb:
+        kb.add_dataset("d", "h", source="file", origin="t")
+        raise ConfigError("a later step failed")
+    with KnowledgeBase(db, readonly=True) as kb:
+        assert kb.info()["counts"]["datasets"] == 1

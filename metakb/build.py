@@ -197,11 +197,12 @@ def build_from_pmlb(
     settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
                 "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
                 "timeout": timeout, "memory_mb": memory_mb}
-    run_id = kb.create_run("build", settings, origin="metakb build")
-    origin = f"build:{run_id}"
+    with kb.transaction():  # a space refused by the store (another definition) leaves no run
+        run_id = kb.create_run("build", settings, origin="metakb build")
+        origin = f"build:{run_id}"
+        space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)
     report = BuildReport(run_id=run_id)
     try:
-        space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)
         report.configurations = len(config_ids)
         registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress)
         report.datasets = len(registered)

@@ -123,6 +123,15 @@ def test_bad_build_limits_write_nothing(kb, pmlb_dir, kwargs, match) -> None:
     assert sum(_counts(kb).values()) == 0
 
 
+def test_build_refused_by_a_stored_space_of_another_definition_leaves_no_run(kb, pmlb_dir) -> None:
+    spec = get_search_space("sklearn-cash")
+    kb.add_space(spec.name, spec.version, '{"hyperparameters": []}', origin="test")  # same name, version
+    before = _counts(kb)
+    with pytest.raises(ConfigError, match="already stored with a different definition"):
+        build_from_pmlb(kb, pmlb_dir, n_configs=2, datasets=TINY[:1], progress=False)
+    assert _counts(kb) == before  # no run left behind as "interrupted"
+
+
 def test_a_dataset_failing_registration_is_skipped(kb, pmlb_dir, monkeypatch) -> None:
     for name in TINY:
         if not (pmlb_dir / name).is_dir():

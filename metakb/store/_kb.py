@@ -752,8 +752,20 @@ class KnowledgeBase:
         return _row_id(cursor)
 
     # ------------------------------------------------------------------ info and checks
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Direct reads of the connection: a locked or unreadable file is one StoreError line."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise self._store_error(exc, "cannot read") from exc
+
     def info(self) -> dict[str, Any]:
         """Counts of every table, the schema version and the file size."""
+        with self._reading():
+            return self._info()
+
+    def _info(self) -> dict[str, Any]:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
                       "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
@@ -766,6 +778,10 @@ class KnowledgeBase:
 
     def check(self) -> list[str]:
         """Integrity checks; return the problems found (an empty list when all is well)."""
+        with self._reading():
+            return self._check()
+
+    def _check(self) -> list[str]:
         problems = []
         integrity = self._conn.execute("PRAGMA integrity_check").fetchall()
         if integrity != [("ok",)]:

@@ -148,3 +148,26 @@ def test_locked_file_is_a_store_error_naming_the_file(tmp_path: Path):
         blocker.close()
     with KnowledgeBase(path) as kb:
         assert _count(kb, "datasets") == 1
+
+
+@pytest.mark.parametrize("method", ["info", "check"])
+def test_direct_reads_of_info_and_check_are_store_errors(tmp_path: Path, method: str):
+    """``info`` and ``check`` read the connection directly: SQLite's refusal (here a locked
+    file, simulated: WAL readers are hard to lock for real) is one StoreError line too."""
+    path = tmp_path / "kb.sqlite"
+    with KnowledgeBase(path) as kb:
+        real = kb._conn
+
+        class Locked:
+            def execute(self, *args, **kwargs):
+                raise sqlite3.OperationalError("database is locked")
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        kb._conn = Locked()  # type: ignore[assignment]
+        try:
+            with pytest.raises(StoreError, match=rf"cannot read knowledge base .*{path.name}: database is locked"):
+                getattr(kb, method)()
+        finally:
+            kb._conn = real

@@ -89,13 +89,15 @@ class _PreparedTable:
     meta_features: tuple[dict[str, float], dict[str, str], str] | None
 
 
-def _prepare_table(kb: KnowledgeBase, table: Table, *, meta_features: bool, seed: int) -> _PreparedTable:
-    """Compute the hash and (unless current already) the meta-features of ``table``; write nothing.
+def _prepare_table(kb: KnowledgeBase, table: Table, *, meta_features: bool, seed: int,
+                   content_hash: str | None = None) -> _PreparedTable:
+    """Compute the hash (unless the caller has it) and, unless current already, the
+    meta-features of ``table``; write nothing.
 
     Raises:
         DataError: the meta-features cannot be extracted from the table.
     """
-    content_hash = table.content_hash()
+    content_hash = table.content_hash() if content_hash is None else content_hash
     values = None
     if meta_features:
         import meta_features as mf

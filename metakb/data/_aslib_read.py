@@ -188,8 +188,7 @@ def read_scenario(path: str | Path) -> AslibScenario:
     runs = _load_arff(folder / "algorithm_runs.arff")
     measure = str(description["performance_measures"][0])
     needed = {"instance_id", "repetition", "algorithm", "runstatus", measure}
-    if not needed <= set(runs.columns):
-        raise DataError(f"{folder / 'algorithm_runs.arff'} lacks columns {sorted(needed - set(runs.columns))}")
+    _require_columns(runs, sorted(needed), folder / "algorithm_runs.arff")
     runs[measure] = pd.to_numeric(runs[measure], errors="coerce")
     runs["repetition"] = _integer_column(runs, "repetition", folder / "algorithm_runs.arff")
     raw = _load_arff(folder / "feature_values.arff")

@@ -105,9 +105,10 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
     spec = get_search_space(space)
     configspace = spec.build()
     proto = Protocol.parse(protocol)
+    content_hash = table.content_hash()  # once: it reads every value of the table
     if resume is not None:
         run = kb.get_run(resume)
-        _check_resumable(kb, run, table)
+        _check_resumable(kb, run, table, content_hash)
         from metakb.optimizers import restore
 
         opt: BaseOptimizer = restore(run["state"])
@@ -120,7 +121,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                                            portfolio)
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
-        prepared = _prepare_table(kb, table, meta_features=True, seed=0)
+        prepared = _prepare_table(kb, table, meta_features=True, seed=0, content_hash=content_hash)
         settings = {"dataset": table.name, "space": space, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed}
@@ -129,7 +130,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
         executor = None
         if pool is not None:
             stack.enter_context(pool)
-            ref = DataRef("table", table=table, key=table.content_hash())
+            ref = DataRef("table", table=table, key=content_hash)
 
             def objective(config: dict, budget: float) -> dict[str, Any]:
                 task = EvaluationTask("optimize", ref, config, proto, budget, seed)
@@ -196,14 +197,14 @@ def _check_limits(time_budget: float | None, n_evaluations: int | None) -> None:
             raise ConfigError(f"{name} must be > 0; got {value!r}")
 
 
-def _check_resumable(kb: Any, run: dict[str, Any], table: Any) -> None:
+def _check_resumable(kb: Any, run: dict[str, Any], table: Any, content_hash: str) -> None:
     """Refuse to resume a run that is not an optimize run, or with another dataset's table."""
     given = table.source_id or table.name
     if run["kind"] != "optimize":
         raise ConfigError(f"run {run['id']!r} is a {run['kind']!r} run, not an optimize run; "
                           "--resume expects the id printed by `metakb optimize`")
     stored = kb.get_dataset(int(run["dataset_id"])) if run["dataset_id"] is not None else None
-    if stored is None or stored["content_hash"] != table.content_hash():
+    if stored is None or stored["content_hash"] != content_hash:
         name = stored["name"] if stored else None
         raise ConfigError(f"run {run['id']!r} optimizes dataset {name!r}, but the given data {given} "
                           "is a different dataset; resume it with that dataset's file")

@@ -134,11 +134,11 @@ class KnowledgeBase:
         """The underlying ``sqlite3`` connection (autocommit; use :meth:`transaction`)."""
         return self._conn
 
-    def _store_error(self, exc: sqlite3.Error, action: str) -> StoreError:
+    def _store_error(self, exc: sqlite3.Error, action: str, suffix: str = "") -> StoreError:
         """A one-line :class:`StoreError` naming this file and SQLite's cause (e.g. "database
         is locked" once the busy timeout has passed), so the CLI never shows a raw sqlite3
         traceback."""
-        return StoreError(f"{action} knowledge base {self.path}: {exc}")
+        return StoreError(f"{action} knowledge base {self.path}: {exc}{suffix}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[KnowledgeBase]:
@@ -162,7 +162,7 @@ class KnowledgeBase:
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"the write breaks a constraint of the knowledge base ({exc}); nothing was written") from exc
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"cannot write to knowledge base {self.path}: {exc}; nothing was written") from exc
+                raise self._store_error(exc, "cannot write to", "; nothing was written") from exc
         except BaseException:
             self._depth -= 1
             self._rollback()
@@ -175,7 +175,7 @@ class KnowledgeBase:
                 self._conn.execute(f"RELEASE sp{self._depth}")
         except sqlite3.OperationalError as exc:
             self._rollback()
-            raise StoreError(f"cannot write to knowledge base {self.path}: {exc}; nothing was written") from exc
+            raise self._store_error(exc, "cannot write to", "; nothing was written") from exc
 
     def _rollback(self) -> None:
         """Undo the innermost open transaction or savepoint (``self._depth`` already lowered).

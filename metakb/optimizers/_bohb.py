@@ -16,6 +16,7 @@ References:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -273,8 +274,9 @@ class BOHB(BaseOptimizer):
         for idx in (order[:n_good], order[n_good:]):
             if w[idx].sum() <= 0:
                 raise ConfigError("prior_observations weights of the good or bad split sum to 0")
+            rows, merged, n_eff = _merge_identical_rows(data[idx], w[idx])
             kdes.append(ProductKDE(vt, self.min_bandwidth)
-                        .fit(impute_inactive(data[idx], vt, self._rng), w[idx]))
+                        .fit(impute_inactive(rows, vt, self._rng), merged, n_effective=n_eff))
         return kdes[0], kdes[1]
 
     # ------------------------------------------------------------------ observe
@@ -307,7 +309,7 @@ class BOHB(BaseOptimizer):
             "random_fraction": self.random_fraction, "bandwidth_factor": self.bandwidth_factor,
             "min_bandwidth": self.min_bandwidth, "bracket_rule": self.bracket_rule,
             "initial_configs": self.initial_configs,
-            "prior_observations": [list(p) for p in self.prior_observations],
+            "prior_observations": _compact_prior(self.prior_observations),
             "prior_strength": self.prior_strength, "seed": self.seed,
         }
 
@@ -333,7 +335,7 @@ class BOHB(BaseOptimizer):
         """Rebuild a BOHB run from :meth:`state` (see :func:`metakb.optimizers.restore`)."""
         settings = dict(state.settings)
         space = configspace_from_json(settings.pop("configspace"))
-        settings["prior_observations"] = [tuple(p) for p in settings["prior_observations"]]
+        settings["prior_observations"] = _expand_prior(settings["prior_observations"])
         opt = cls(space, **settings)
         opt._load_state(state)
         return opt
@@ -347,3 +349,46 @@ def _check_config(space: Any, config: Mapping[str, Any]) -> None:
     except (ValueError, KeyError, TypeError) as e:
         raise ConfigError(f"initial configuration {dict(config)} is not valid in the space: "
                           f"{e}") from e
+
+
+def _merge_identical_rows(rows: np.ndarray, weights: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Distinct encoded rows, their summed weights and the effective size before merging.
+
+    A knowledge-base prior repeats each configuration once per source dataset (16,891
+    observations of 128 configurations on the shipped knowledge base); one weighted kernel per
+    distinct row gives the same density at a hundredth of the cost, as long as the bandwidths
+    keep the effective sample size of the unmerged rows.
+    """
+    positive = weights / weights.sum()
+    n_eff = float(1.0 / np.sum(positive**2))
+    keys = np.where(np.isnan(rows), -1.0, rows)  # encoded values are >= 0; -1 marks inactive
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    merged = np.bincount(inverse.ravel(), weights=weights, minlength=len(first))
+    return rows[first], merged, n_eff
+
+
+def _compact_prior(prior: Sequence[tuple[Mapping[str, Any], float, float]]) -> dict[str, Any]:
+    """The prior observations as distinct configurations plus ``[index, loss, weight]`` rows.
+
+    The state is written after every evaluation; a prior of every knowledge-base evaluation
+    repeats each configuration once per source dataset, which made the state 5 MB.
+    """
+    index: dict[str, int] = {}
+    configs: list[dict[str, Any]] = []
+    points: list[list[float]] = []
+    for config, loss, weight in prior:
+        key = json.dumps(config, sort_keys=True)
+        if key not in index:
+            index[key] = len(configs)
+            configs.append(dict(config))
+        points.append([index[key], loss, weight])
+    return {"configs": configs, "points": points}
+
+
+def _expand_prior(stored: Any) -> list[tuple[dict[str, Any], float, float]]:
+    """Inverse of :func:`_compact_prior`; also reads the list of triples older states hold."""
+    if isinstance(stored, Mapping):
+        configs = stored["configs"]
+        return [(dict(configs[int(i)]), float(loss), float(w)) for i, loss, w in stored["points"]]
+    return [(dict(c), float(loss), float(w)) for c, loss, w in stored]

@@ -51,8 +51,15 @@ class ProductKDE:
         self.vartypes = np.asarray(vartypes, dtype=int)
         self.min_bandwidth = min_bandwidth
 
-    def fit(self, data: np.ndarray, weights: np.ndarray | None = None) -> ProductKDE:
-        """Fit the bandwidths to complete rows (impute inactive values first)."""
+    def fit(self, data: np.ndarray, weights: np.ndarray | None = None, *,
+            n_effective: float | None = None) -> ProductKDE:
+        """Fit the bandwidths to complete rows (impute inactive values first).
+
+        ``n_effective`` overrides the effective sample size ``1 / sum(w_i^2)`` of the
+        normalised weights in Scott's rule: a caller that merged identical rows into one
+        weighted row passes the effective size of the rows before merging, so the bandwidths
+        stay those of the unmerged data while the density costs one kernel per distinct row.
+        """
         data = np.asarray(data, dtype=float)
         if data.ndim != 2 or data.shape[1] != len(self.vartypes) or data.shape[0] == 0:
             raise ConfigError(f"KDE data must have shape (n >= 1, {len(self.vartypes)}); "
@@ -66,7 +73,9 @@ class ProductKDE:
         w = w / w.sum()
         mean = w @ data
         std = np.sqrt(np.maximum(w @ (data - mean) ** 2, 0.0))
-        n_eff = 1.0 / np.sum(w**2)  # n when unweighted
+        n_eff = 1.0 / np.sum(w**2) if n_effective is None else float(n_effective)  # n unweighted
+        if not n_eff >= 1.0:
+            raise ConfigError(f"n_effective must be a number >= 1; got {n_effective!r}")
         bw = 1.06 * std * n_eff ** (-1.0 / (4 + data.shape[1]))
         bw = np.maximum(bw, self.min_bandwidth)
         cat = self.vartypes > 0

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from metakb._convert import metric_direction
 from metakb.errors import ConfigError, NotFoundError, StoreError
 from metakb.store._migrations import latest_version, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
@@ -453,7 +454,7 @@ class KnowledgeBase:
         ``dataset_id``, ``configuration_id``, ``budget``, ``protocol``, ``seed``, ``metric``,
         ``status`` and ``origin`` are required and may not be None. ``higher_is_better``, when
         absent or None, is the direction of ``metric`` (``log_loss``, ``runtime``, ... are
-        lower-is-better, see :data:`metakb.evaluation.metrics.METRICS`); for a metric not known
+        lower-is-better, see :data:`metakb._convert.METRIC_DIRECTIONS`); for a metric not known
         there it defaults to 1 (higher is better), so pass it for such metrics.
         An evaluation already stored (same dataset, configuration, budget, protocol, seed and
         metric) is kept as it is: storing results twice never duplicates a row.
@@ -593,7 +594,7 @@ class KnowledgeBase:
         long = pd.DataFrame(self._rows(sql, params))
         if long.empty:
             frame = pd.DataFrame()
-            frame.attrs.update(metric=metric, higher_is_better=_higher_is_better(metric), protocol=protocol)
+            frame.attrs.update(metric=metric, higher_is_better=metric_direction(metric), protocol=protocol)
             return frame
         if protocol is None:
             protocol = _main_protocol(long["protocol"])
@@ -833,9 +834,7 @@ def _integer(value: Any, label: str) -> int:
 def _default_direction(metric: str) -> int:
     """``higher_is_better`` of a record that does not give it: the metric's known direction,
     or 1 (higher is better) for a metric metakb does not know."""
-    from metakb.evaluation.metrics import METRICS
-
-    return int(METRICS.get(metric, True))
+    return int(metric_direction(metric, default=True))
 
 
 def _main_protocol(protocols: pd.Series) -> str:
@@ -860,12 +859,6 @@ def _same_json(a: str, b: str) -> bool:
         return False
 
 
-def _higher_is_better(metric: str) -> bool:
-    from metakb.evaluation.metrics import higher_is_better
-
-    return higher_is_better(metric)
-
-
 def _score_of(row: Any, metric: str) -> float:
     """The value of ``metric`` in one evaluation row: its primary value or one of its scores."""
     if row.status != "ok":
@@ -882,4 +875,4 @@ def _direction_of(long: pd.DataFrame, metric: str) -> bool:
     primary = long.loc[long["metric"] == metric, "higher_is_better"]
     if len(primary):
         return bool(primary.iloc[0])
-    return _higher_is_better(metric)
+    return metric_direction(metric)

@@ -9,7 +9,7 @@ metric) and written in small transactions as they arrive, so a rerun, or a run a
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +18,8 @@ from typing import Any
 
 from metakb.data import Table, load_pmlb, pmlb_datasets
 from metakb.errors import ConfigError, DataError
-from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, WorkerPool
-from metakb.evaluation._pool import run_task
+from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, evaluate_tasks
+from metakb.executors import Executor, make_executor
 from metakb.spaces import get_search_space, sample_configurations, space_to_json
 from metakb.store import KnowledgeBase
 
@@ -209,8 +209,8 @@ def build_from_pmlb(
         registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress)
         report.datasets = len(registered)
         if not meta_features_only:
-            with _results_source(executor, scheduler, jobs, timeout, memory_mb) as source:
-                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, source,
+            with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
                                  origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
@@ -218,6 +218,11 @@ def build_from_pmlb(
     report.seconds = time.monotonic() - started
     kb.update_run(run_id, status="finished", state={"report": report.__dict__})
     return report
+
+
+def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:
+    """The per-evaluation limits of the ``local`` pool (a cluster applies its own)."""
+    return {"timeout": timeout, "memory_mb": memory_mb} if executor == "local" else {}
 
 
 def _select(folders: list[Path], names: Sequence[str] | None, exclude: Iterable[str],
@@ -259,23 +264,9 @@ def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with
     return registered
 
 
-@contextlib.contextmanager
-def _results_source(executor: str, scheduler: str | None, jobs: int, timeout: float,
-                    memory_mb: int) -> Iterator[Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]]]:
-    """A function mapping tasks to ``(task, result)`` as they finish, on the chosen executor."""
-    if executor == "local":
-        with WorkerPool(jobs, timeout=timeout, memory_mb=memory_mb) as pool:
-            yield pool.map_unordered
-        return
-    from metakb.executors import make_executor
-
-    with make_executor("dask", jobs, scheduler) as dask:
-
-        def results(tasks: list[EvaluationTask]) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
-            for task, value, error in dask.imap_unordered(run_task, tasks):
-                yield task, value if error is None else EvaluationResult("crashed", error=error[:2000])
-
-        yield results
+def _results_source(executor: Executor) -> Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]]:
+    """A function mapping tasks to ``(task, result)`` as they finish on ``executor``."""
+    return functools.partial(evaluate_tasks, executor)
 
 
 def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], space_id: int, config_ids: list[int],

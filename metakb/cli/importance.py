@@ -16,11 +16,12 @@ import pandas as pd
 
 from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
 from metakb.errors import DataError, NotFoundError
+from metakb.importance import IMPORTANCE_EVALUATORS
 from metakb.store import KnowledgeBase
 
 __all__ = ["register", "load_table", "METHODS"]
 
-METHODS = ("fanova", "tunability")
+METHODS = tuple(IMPORTANCE_EVALUATORS)  # the registered evaluators
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the CASH space's model-choice hyperparameter (default classifier)")
     parser.add_argument("--dataset", action="append", default=None, metavar="NAME",
                         help="only this dataset (repeat for several; default all)")
-    parser.add_argument("--method", choices=METHODS, default="fanova", help="method (default fanova)")
+    parser.add_argument("--method", choices=IMPORTANCE_EVALUATORS.names(), default="fanova", help="method (default fanova)")
     parser.add_argument("--metric", default="balanced_accuracy", help="metric (default balanced_accuracy)")
     parser.add_argument("--budget", type=float, default=1.0, help="evaluation budget (default 1.0)")
     parser.add_argument("--trees", type=int, default=16, help="trees of the fANOVA forest (default 16)")

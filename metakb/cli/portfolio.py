@@ -10,6 +10,7 @@ JSON.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -27,7 +28,9 @@ from metakb.store import KnowledgeBase
 
 __all__ = ["register", "build_portfolio", "METHODS"]
 
-METHODS = ("greedy", "per-dataset-best", "top-average-rank", "random")
+from portfolios import PORTFOLIO_METHODS  # noqa: E402 - the registry the choices come from
+
+METHODS = tuple(PORTFOLIO_METHODS)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,21 +108,16 @@ def build_portfolio(kb: KnowledgeBase, *, space: str, size: int, name: str | Non
     if matrix.empty:
         raise DataError(f"no evaluations of space {space!r} with metric {metric!r} at budget {budget}"
                         + (f" and protocol {protocol!r}" if protocol else "") + "; nothing to build from")
-    if method == "greedy":
-        result = portfolios.greedy_portfolio(matrix, size, missing=missing, normalize=normalize,
-                                             validation=validation, select_size=select_size,
-                                             seed=seed)
+    construct = portfolios.PORTFOLIO_METHODS[method]
+    accepted = inspect.signature(construct).parameters
+    options: dict[str, Any] = {"missing": missing, "normalize": normalize}
+    if "validation" in accepted:
+        options.update(validation=validation, select_size=select_size)
     elif validation is not None or select_size:
         raise ConfigError(f"--validation and --select-size apply to the greedy method, not {method!r}")
-    elif method == "per-dataset-best":
-        result = portfolios.per_dataset_best_portfolio(matrix, size, missing=missing,
-                                                       normalize=normalize)
-    elif method == "top-average-rank":
-        result = portfolios.top_average_rank_portfolio(matrix, size, missing=missing,
-                                                       normalize=normalize)
-    else:
-        result = portfolios.random_portfolio(matrix, size, seed=seed, missing=missing,
-                                             normalize=normalize)
+    if "seed" in accepted:
+        options["seed"] = seed
+    result = construct(matrix, size, **options)
     name = name or f"{space}-{method}-{size}"
     roles = [(d, "train") for d in result.train_datasets] + [
         (d, "validation") for d in result.validation_datasets]

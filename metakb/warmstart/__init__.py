@@ -10,6 +10,7 @@ Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``
 :mod:`metakb.warmstart.evaluate` measures them leave-one-dataset-out against baselines.
 """
 
+from metakb.registry import Registry
 from metakb.warmstart._base import BaseWarmStarter, NeighbourWarmStarter, Recommendation, Source
 from metakb.warmstart._features import MetaFeaturePreprocessor
 from metakb.warmstart._knn import KNNWarmStarter
@@ -37,14 +38,16 @@ __all__ = [
     "default_embedding_name",
 ]
 
-#: ``--method`` name -> class.
-WARM_STARTERS = {"knn": KNNWarmStarter, "siamese": SiameseWarmStarter}
+#: ``--method`` name -> class: the registry of warm starters (one line per class).
+WARM_STARTERS: Registry[type[BaseWarmStarter]] = Registry("warm-start method")
+WARM_STARTERS.register("knn", KNNWarmStarter)
+WARM_STARTERS.register("siamese", SiameseWarmStarter)
 
 
 def make_warm_starter(method: str, **params: object) -> BaseWarmStarter:
-    """A warm starter by its ``--method`` name (``knn`` or ``siamese``) with its parameters."""
-    from metakb.errors import ConfigError
+    """A warm starter by its ``--method`` name (a name of :data:`WARM_STARTERS`) with its parameters.
 
-    if method not in WARM_STARTERS:
-        raise ConfigError(f"warm-start method must be one of {sorted(WARM_STARTERS)}, got {method!r}")
-    return WARM_STARTERS[method](**params)  # type: ignore[arg-type]
+    Raises:
+        ConfigError: ``method`` is not registered.
+    """
+    return WARM_STARTERS.lookup(method)(**params)  # type: ignore[arg-type]

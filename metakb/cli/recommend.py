@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from metakb.cli._common import add_db_argument, open_from_args, print_json
 
 if TYPE_CHECKING:
-    from metakb.recommend import RecommendationReport
+    from metakb.workflows.recommend import RecommendationReport
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from metakb.recommend import recommend
+    from metakb.workflows.recommend import recommend
 
     with open_from_args(args, readonly=True) as kb:
         report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,

@@ -41,13 +41,13 @@ def _rows(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _eval_settings(args: argparse.Namespace) -> list[tuple[int, int]]:
-    from nas_meta.train import _settings
+    from nas_meta.train import parse_eval_settings
 
-    return _settings(args.eval) if args.eval else [(args.ways, args.shots)]
+    return parse_eval_settings(args.eval) if args.eval else [(args.ways, args.shots)]
 
 
 def _meta_train(args: argparse.Namespace) -> int:
-    from nas_meta.train import _overrides, meta_train
+    from nas_meta.train import meta_train, parse_overrides
 
     if args.steps < 1:
         raise ConfigError(f"--steps must be an int >= 1; got {args.steps}")
@@ -55,7 +55,7 @@ def _meta_train(args: argparse.Namespace) -> int:
                          device=args.device, meta_batch=args.meta_batch, train_ways=args.train_ways,
                          time_budget=args.time_budget, eval_episodes=args.episodes,
                          eval_settings=_eval_settings(args), data=_data_dir(args.data), cache=args.cache,
-                         seed=args.seed, params=_overrides(args.set), show_progress=not args.json,
+                         seed=args.seed, params=parse_overrides(args.set), show_progress=not args.json,
                          resume=args.resume, stop_after=args.stop_after, augment=args.augment)
     if summary["paused"]:  # nothing to store yet: the results come with the run's last part
         if args.json:

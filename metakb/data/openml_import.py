@@ -32,7 +32,7 @@ from metakb.data._openml_space import derive_flow_space, space_json
 from metakb.errors import ConfigError, DataError, NotFoundError
 from metakb.store import KnowledgeBase
 
-__all__ = ["OPENML_MEASURES", "OpenMLImportReport", "import_openml", "openml_run_id"]
+__all__ = ["OPENML_MEASURES", "OpenMLClient", "OpenMLImportReport", "import_openml", "openml_run_id"]
 
 # OpenML evaluation measure -> (metakb metric name, higher is better)
 OPENML_MEASURES: dict[str, tuple[str, bool]] = {

@@ -104,7 +104,7 @@ def recommend(
         if not target:
             raise ConfigError("a target column is needed to load a data file (--target COL)")
         data = load_table(data, target)
-    from metakb.warmstart import load_warm_starter
+    from metakb.workflows.warmstart import load_warm_starter
 
     kb.get_space(space)
     starter = load_warm_starter(kb, method, space, metric, n_neighbors=n_neighbors)

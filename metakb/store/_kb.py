@@ -20,6 +20,7 @@ import contextlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import pandas as pd
 import sqlite_utils
 
 from metakb._convert import metric_direction
+from metakb._matrix import performance_matrix
 from metakb.errors import ConfigError, NotFoundError, StoreError
 from metakb.store._migrations import latest_version, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
@@ -59,6 +61,17 @@ class KnowledgeBase:
         StoreError: the file is not an SQLite database or cannot be opened.
         SchemaVersionError: the file was written by a newer metakb.
 
+    Threads: the connection is opened with ``check_same_thread=False`` so that an object made in
+    one thread may be used from another (a progress or executor callback thread storing a
+    result). One connection cannot hold two threads' transactions apart, so every write (all
+    of them run in :meth:`transaction`) and the frame and row queries hold one re-entrant lock
+    of this object: a second thread's write waits until the first thread's transaction has
+    committed or rolled back, and its queries do not read the other's uncommitted rows
+    mid-transaction. Single-statement reads (``info``, ``check``, ``evaluated_keys``) take no
+    lock. The lock is per object; other processes are serialised by SQLite itself (WAL,
+    ``BEGIN IMMEDIATE``, a 30 s busy timeout). Code that uses :attr:`connection` directly
+    takes no lock.
+
     Example:
         >>> with KnowledgeBase(":memory:") as kb:
         ...     kb.info()["schema_version"] >= 1
@@ -69,6 +82,7 @@ class KnowledgeBase:
         self.path = str(path)
         self.readonly = readonly
         self._depth = 0
+        self._lock = threading.RLock()  # see "Threads" in the class docstring
         self._conn = self._connect()
         try:
             try:
@@ -149,6 +163,10 @@ class KnowledgeBase:
             StoreError: SQLite refused the write (a broken constraint, the file locked by another
                 writer past the busy timeout, a read-only file, a full disk); nothing was written.
         """
+        with self._lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[KnowledgeBase]:
         try:
             if self._depth == 0:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -195,11 +213,24 @@ class KnowledgeBase:
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """The rows of a query as dicts; a locked or unreadable file is a StoreError."""
         try:
-            cursor = self._conn.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            with self._lock:
+                cursor = self._conn.execute(sql, params)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except sqlite3.OperationalError as exc:
             if self._depth:  # inside a transaction: transaction() translates it and rolls back
+                raise
+            raise self._store_error(exc, "cannot read") from exc
+
+    def _frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+        """A query as a frame; an empty result keeps the query's columns."""
+        try:
+            with self._lock:
+                cursor = self._conn.execute(sql, params)
+                names = [d[0] for d in cursor.description]
+                return pd.DataFrame(cursor.fetchall(), columns=names)
+        except sqlite3.OperationalError as exc:
+            if self._depth:
                 raise
             raise self._store_error(exc, "cannot read") from exc
 
@@ -270,12 +301,7 @@ class KnowledgeBase:
             sql, params = sql + " AND source = ?", [*params, source]
         if task_type:
             sql, params = sql + " AND task_type = ?", [*params, task_type]
-        frame = pd.DataFrame(self._rows(sql + " ORDER BY id", params))
-        if frame.empty:
-            frame = pd.DataFrame(columns=["id", "name", "source", "source_id", "content_hash",
-                                          "task_type", "n_rows", "n_features", "n_classes",
-                                          "target", "origin", "created_at"])
-        return frame.set_index("id")
+        return self._frame(sql + " ORDER BY id", params).set_index("id")
 
     # ------------------------------------------------------------------ meta-features
     def set_meta_features(
@@ -551,7 +577,7 @@ class KnowledgeBase:
             sql, params = sql + " AND e.run_id = ?", [*params, run_id]
         if status is not None:
             sql, params = sql + " AND e.status = ?", [*params, status]
-        return pd.DataFrame(self._rows(sql + " ORDER BY e.id", params))
+        return self._frame(sql + " ORDER BY e.id", params)
 
     def performance_matrix(
         self,
@@ -564,6 +590,9 @@ class KnowledgeBase:
         seed: int | None = None,
     ) -> pd.DataFrame:
         """Scores as a dataset × configuration frame (index: dataset name; columns: config ids).
+
+        The store selects the rows; :func:`metakb._matrix.performance_matrix` (a pure function
+        over an evaluations frame) builds the matrix.
 
         Cells average the ``ok`` evaluations over seeds (only those of ``seed`` when given, e.g.
         to compare two repeats of the same cells); a cell with no ``ok`` evaluation (a crash,
@@ -591,23 +620,7 @@ class KnowledgeBase:
         if datasets is not None:
             ids = [int(i) for i in datasets]
             sql, params = sql + f" AND e.dataset_id IN ({', '.join('?' * len(ids))})", [*params, *ids]
-        long = pd.DataFrame(self._rows(sql, params))
-        if long.empty:
-            frame = pd.DataFrame()
-            frame.attrs.update(metric=metric, higher_is_better=metric_direction(metric), protocol=protocol)
-            return frame
-        if protocol is None:
-            protocol = _main_protocol(long["protocol"])
-            long = long.loc[long["protocol"] == protocol].copy()
-        long["score"] = [_score_of(row, metric) for row in long.itertuples(index=False)]
-        higher = _direction_of(long, metric)
-        frame = long.pivot_table(index="dataset", columns="configuration_id", values="score",
-                                 aggfunc="mean", dropna=False)
-        all_configs = sorted(long["configuration_id"].unique())
-        frame = frame.reindex(columns=all_configs).sort_index()
-        frame.columns.name = "configuration_id"
-        frame.attrs.update(metric=metric, higher_is_better=higher, protocol=protocol)
-        return frame
+        return performance_matrix(self._frame(sql, params), metric, protocol=protocol)
 
     # ------------------------------------------------------------------ runs
     def create_run(self, kind: str, settings: Mapping[str, Any], *, origin: str,
@@ -649,7 +662,7 @@ class KnowledgeBase:
         sql, params = "SELECT id, kind, status, dataset_id, space_id, created_at, updated_at FROM runs", []
         if kind:
             sql, params = sql + " WHERE kind = ?", [kind]
-        return pd.DataFrame(self._rows(sql + " ORDER BY created_at DESC", params))
+        return self._frame(sql + " ORDER BY created_at DESC", params)
 
     # ------------------------------------------------------------------ portfolios
     def save_portfolio(
@@ -698,10 +711,10 @@ class KnowledgeBase:
 
     def portfolios(self) -> pd.DataFrame:
         """Stored portfolios with their sizes."""
-        return pd.DataFrame(self._rows(
+        return self._frame(
             "SELECT p.name, s.name AS space, count(m.position) AS size, p.created_at FROM portfolios p "
             "JOIN search_spaces s ON s.id = p.space_id LEFT JOIN portfolio_members m ON m.portfolio_id = p.id "
-            "GROUP BY p.id ORDER BY p.name"))
+            "GROUP BY p.id ORDER BY p.name")
 
     # ------------------------------------------------------------------ embeddings
     def save_embedding(self, name: str, kind: str, state: Mapping[str, Any], settings: Mapping[str, Any],
@@ -770,7 +783,7 @@ class KnowledgeBase:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
                       "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
-            counts[table] = int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            counts[table] = int(self.db[table].count)  # sqlite-utils: ``select count(*)``
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
         return {"path": self.path, "schema_version": self.schema_version,
@@ -837,13 +850,6 @@ def _default_direction(metric: str) -> int:
     return int(metric_direction(metric, default=True))
 
 
-def _main_protocol(protocols: pd.Series) -> str:
-    """The protocol with the most rows; a tie goes to the alphabetically first name."""
-    counts = protocols.value_counts()
-    best = int(counts.max())
-    return str(min(str(name) for name, n in counts.items() if n == best))
-
-
 def _row_id(cursor: sqlite3.Cursor) -> int:
     """The id of the row an INSERT just wrote."""
     if cursor.lastrowid is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
@@ -857,22 +863,3 @@ def _same_json(a: str, b: str) -> bool:
         return bool(json.loads(a) == json.loads(b))
     except json.JSONDecodeError:
         return False
-
-
-def _score_of(row: Any, metric: str) -> float:
-    """The value of ``metric`` in one evaluation row: its primary value or one of its scores."""
-    if row.status != "ok":
-        return np.nan
-    if row.metric == metric:
-        return float(row.value)
-    if row.scores:
-        value = json.loads(row.scores).get(metric)
-        return np.nan if value is None else float(value)
-    return np.nan
-
-
-def _direction_of(long: pd.DataFrame, metric: str) -> bool:
-    primary = long.loc[long["metric"] == metric, "higher_is_better"]
-    if len(primary):
-        return bool(primary.iloc[0])
-    return metric_direction(metric)

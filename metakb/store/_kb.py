@@ -342,16 +342,15 @@ class KnowledgeBase:
             if number is not None and not np.isfinite(number):
                 number = None
             written.add(group)
-            rows.append((int(dataset_id), name, group, number, extractor_version, origin, now))
+            rows.append({"dataset_id": int(dataset_id), "name": name, "grp": group, "value": number,
+                         "extractor_version": extractor_version, "origin": origin, "created_at": now})
         with self.transaction():
             if written:
                 self._conn.execute(
                     f"DELETE FROM meta_features WHERE dataset_id = ? AND grp IN ({', '.join('?' * len(written))})",
                     (int(dataset_id), *sorted(written)))
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO meta_features "
-                "(dataset_id, name, grp, value, extractor_version, origin, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            # sqlite-utils' upsert runs inside this transaction (as a savepoint: it never commits it)
+            self.db.table("meta_features").upsert_all(rows, pk=("dataset_id", "name"))
         return len(rows)
 
     def meta_features(self, dataset: int | str) -> dict[str, float]:
@@ -722,10 +721,12 @@ class KnowledgeBase:
         """Store (or replace) a learned model as JSON: a state dict of nested lists, never a pickle."""
         with self.transaction():
             self._conn.execute("DELETE FROM embeddings WHERE name = ?", (name,))
-            cursor = self._conn.execute(
-                "INSERT INTO embeddings (name, kind, state, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (name, kind, canonical_json(dict(state)), canonical_json(dict(settings)), origin, utc_now()))
-        return _row_id(cursor)
+            table = self.db.table("embeddings").insert(
+                {"name": name, "kind": kind, "state": canonical_json(dict(state)),
+                 "settings": canonical_json(dict(settings)), "origin": origin, "created_at": utc_now()})
+        if table.last_rowid is None:  # pragma: no cover - an INSERT always sets it
+            raise StoreError("the database did not return the id of the new embedding")
+        return int(table.last_rowid)
 
     def get_embedding(self, name: str) -> dict[str, Any]:
         """A stored model: ``state`` and ``settings`` decoded from JSON."""
@@ -783,7 +784,7 @@ class KnowledgeBase:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
                       "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
-            counts[table] = int(self.db[table].count)  # sqlite-utils: ``select count(*)``
+            counts[table] = int(self.db.table(table).count)  # sqlite-utils: ``select count(*)``
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
         return {"path": self.path, "schema_version": self.schema_version,

@@ -46,12 +46,12 @@ from metakb.data.aslib_import import import_aslib  # noqa: E402
 from metakb.store import KnowledgeBase  # noqa: E402
 from metakb.warmstart import KNNWarmStarter, knowledge_base_frames  # noqa: E402
 from metakb.warmstart._report import format_evaluation, regret_table  # noqa: E402
-from metakb.warmstart._store import default_configurations  # noqa: E402
 from metakb.warmstart.evaluate import (  # noqa: E402
     WarmStartEvaluation,
     evaluate_knowledge_base,
     evaluate_warm_starting,
 )
+from metakb.workflows.warmstart import default_configurations  # noqa: E402
 
 
 def _default_data() -> Path:

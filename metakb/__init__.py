@@ -25,9 +25,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "KnowledgeBase": "metakb.store",
     "open_kb": "metakb.store",
-    "recommend": "metakb.recommend",
+    "recommend": "metakb.workflows.recommend",
     "load_table": "metakb.data",
-    "run_configuration": "metakb.run",
+    "run_configuration": "metakb.workflows.run",
+    "build_from_pmlb": "metakb.workflows.build",
 }
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "recommend",
     "load_table",
     "run_configuration",
+    "build_from_pmlb",
     "MetaKBError",
     "ConfigError",
     "DataError",

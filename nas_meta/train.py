@@ -268,5 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# Public names of the two option parsers, for the CLI (metakb.cli.nas).
+parse_eval_settings = _settings
+parse_overrides = _overrides
+
+
 if __name__ == "__main__":
     sys.exit(main())

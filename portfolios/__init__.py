@@ -5,6 +5,7 @@ This package knows nothing of the knowledge base: a pandas frame of scores in, a
 stores the result (``KnowledgeBase.save_portfolio``). See ``docs/portfolios.md``.
 """
 
+from metakb.registry import Registry
 from portfolios._baselines import (
     per_dataset_best_portfolio,
     random_portfolio,
@@ -32,4 +33,13 @@ __all__ = [
     "random_portfolio",
     "export_portfolio",
     "load_smac_initial_design",
+    "PORTFOLIO_METHODS",
 ]
+
+#: ``--method`` name -> construction ``f(matrix, size, *, missing, normalize, ...)``; one line each.
+#: Options a method does not take (``seed``, ``validation``, ``select_size``) are not passed to it.
+PORTFOLIO_METHODS: Registry = Registry("portfolio method")
+PORTFOLIO_METHODS.register("greedy", greedy_portfolio)
+PORTFOLIO_METHODS.register("per-dataset-best", per_dataset_best_portfolio)
+PORTFOLIO_METHODS.register("top-average-rank", top_average_rank_portfolio)
+PORTFOLIO_METHODS.register("random", random_portfolio)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from metakb._convert import to_builtin
 from metakb.errors import MetaKBError
 from metakb.store import KnowledgeBase, resolve_kb_path
-from metakb.store._util import to_builtin
 
 __all__ = ["add_db_argument", "add_command_group", "import_command_module", "open_from_args", "print_json",
            "print_table"]

@@ -37,8 +37,7 @@ def register(sources: argparse._SubParsersAction) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from metakb.data._openml_client import OpenMLClient
-    from metakb.data.openml_import import import_openml
+    from metakb.data.openml_import import OpenMLClient, import_openml
 
     client = OpenMLClient(cache_dir=args.cache_dir, server=args.server, timeout=args.timeout)
     with open_from_args(args) as kb:

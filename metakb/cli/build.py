@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from metakb.build import build_from_pmlb  # lazy: keeps `metakb --help` fast
+    from metakb.workflows.build import build_from_pmlb  # lazy: keeps `metakb --help` fast
 
     with open_from_args(args) as kb:
         report = build_from_pmlb(

@@ -9,18 +9,16 @@ JSON); ``--plot`` writes a bar chart and, for fANOVA, ``--marginals`` the margin
 from __future__ import annotations
 
 import argparse
-import io
 from typing import Any
 
-import pandas as pd
-
 from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
-from metakb.errors import DataError, NotFoundError
-from metakb.store import KnowledgeBase
+from metakb.errors import DataError
+from metakb.importance import IMPORTANCE_EVALUATORS
+from metakb.workflows.importance import load_table
 
 __all__ = ["register", "load_table", "METHODS"]
 
-METHODS = ("fanova", "tunability")
+METHODS = tuple(IMPORTANCE_EVALUATORS)  # the registered evaluators
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the CASH space's model-choice hyperparameter (default classifier)")
     parser.add_argument("--dataset", action="append", default=None, metavar="NAME",
                         help="only this dataset (repeat for several; default all)")
-    parser.add_argument("--method", choices=METHODS, default="fanova", help="method (default fanova)")
+    parser.add_argument("--method", choices=IMPORTANCE_EVALUATORS.names(), default="fanova", help="method (default fanova)")
     parser.add_argument("--metric", default="balanced_accuracy", help="metric (default balanced_accuracy)")
     parser.add_argument("--budget", type=float, default=1.0, help="evaluation budget (default 1.0)")
     parser.add_argument("--trees", type=int, default=16, help="trees of the fANOVA forest (default 16)")
@@ -49,41 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_db_argument(parser)
     parser.set_defaults(handler=_run)
-
-
-def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, choice: str = "classifier",
-               datasets: list[str] | None = None, metric: str = "balanced_accuracy",
-               budget: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame, Any, list[str] | None]:
-    """The evaluator's inputs from the store: configurations, performance, space, hyperparameters.
-
-    Raises:
-        NotFoundError: the space, a dataset or the model is unknown.
-        DataError: nothing was evaluated.
-    """
-    from ConfigSpace import ConfigurationSpace
-
-    from metakb.importance import restrict_to_model
-
-    space = ConfigurationSpace.from_json(io.StringIO(kb.get_space(space_name)["configspace"]))
-    performance = kb.performance_matrix(space_name, metric=metric, budget=budget)
-    if performance.empty:
-        raise DataError(f"no evaluation of space {space_name!r} with metric {metric!r} at budget {budget}")
-    stored = kb.configurations(space_name)
-    configurations = pd.DataFrame(list(stored["config"]), index=stored.index)
-    if datasets:
-        missing = [d for d in datasets if d not in performance.index]
-        if missing:
-            raise NotFoundError(f"datasets {missing} have no evaluation of {space_name!r}; "
-                                f"known: {list(performance.index)[:10]}")
-        performance = performance.loc[datasets]
-    names = None
-    if model is not None:
-        configurations, names = restrict_to_model(configurations, space, model, choice=choice)
-    columns = [c for c in performance.columns if c in configurations.index]
-    performance = performance[columns].dropna(axis=1, how="all")
-    if performance.empty:
-        raise DataError(f"no evaluated configuration of {model or space_name!r} on the chosen datasets")
-    return configurations.loc[performance.columns], performance, space, names
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -10,8 +10,6 @@ checkpoint folder. torch is imported only when a command runs.
 from __future__ import annotations
 
 import argparse
-import math
-import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,10 @@ from metakb.cli._common import (
     print_table,
 )
 from metakb.errors import ConfigError
+from metakb.workflows.nas import SEARCH_SPACE, store_summary
 
 __all__ = ["register", "store_summary", "SEARCH_SPACE"]
 
-SEARCH_SPACE = "darts-omniglot"
 METHODS = ("metanas", "reptile", "fomaml", "protonet")
 
 
@@ -37,70 +35,19 @@ def _data_dir(arg: str | None) -> str | None:
     return str(path / "omniglot") if (path / "omniglot").is_dir() else str(path)
 
 
-_RESULT_INTS = ("ways", "shots", "episodes")
-_RESULT_FLOATS = ("accuracy", "ci95")
-
-
-def _check_summary(summary: dict[str, Any]) -> None:
-    """Refuse a summary that cannot be stored whole (before anything is written)."""
-    if not isinstance(summary.get("method"), str) or not summary["method"]:
-        raise ConfigError(f"the summary's method must be a non-empty string; got {summary.get('method')!r}")
-    evaluations = summary.get("evaluations", [])
-    if not isinstance(evaluations, list):
-        raise ConfigError(f"the summary's evaluations must be a list; got {type(evaluations).__name__}")
-    for i, ev in enumerate(evaluations):
-        if not isinstance(ev, dict):
-            raise ConfigError(f"evaluation {i} of the summary must be a mapping; got {ev!r}")
-        for key in _RESULT_INTS:
-            value = ev.get(key)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ConfigError(f"evaluation {i} of the summary: {key} must be an int >= 1; got {value!r}")
-        for key in _RESULT_FLOATS:
-            value = ev.get(key)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise ConfigError(f"evaluation {i} of the summary: {key} must be a finite number; got {value!r}")
-
-
-def store_summary(kb: Any, summary: dict[str, Any], *, origin: str) -> list[int]:
-    """Store one run's genotype (MetaNAS) and evaluations; return the few-shot result ids.
-
-    Everything is written in one transaction: a summary that cannot be stored whole (checked
-    first, or refused by the store) leaves the knowledge base unchanged.
-
-    Raises:
-        ConfigError: the method or an evaluation's ways, shots, episodes, accuracy or ci95 is bad.
-    """
-    _check_summary(summary)
-    keys = ("steps", "steps_done", "meta_batch", "train_ways", "train_shots", "train_queries", "augment",
-            "time_budget", "seed", "params", "parameter_free_share")
-    ids = []
-    with kb.transaction():
-        arch_id = None
-        if "genotype" in summary:
-            arch_id = kb.add_architecture(summary["genotype"], search_space=SEARCH_SPACE, origin=origin)
-        for ev in summary.get("evaluations", []):
-            settings = {k: summary[k] for k in keys if k in summary}
-            settings.update({k: v for k, v in ev.items() if k not in ("accuracy", "ci95", "ways", "shots", "episodes")})
-            ids.append(kb.add_fewshot_result(
-                method=summary["method"], ways=ev["ways"], shots=ev["shots"], episodes=ev["episodes"],
-                accuracy=ev["accuracy"], ci95=ev["ci95"], settings=settings, origin=origin, architecture_id=arch_id,
-                gpu_seconds=summary.get("train_seconds"), device=summary.get("device")))
-    return ids
-
-
 def _rows(evaluations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"method": e["method"], "ways": e["ways"], "shots": e["shots"], "episodes": e["episodes"],
              "accuracy": e["accuracy"], "ci95": e["ci95"]} for e in evaluations]
 
 
 def _eval_settings(args: argparse.Namespace) -> list[tuple[int, int]]:
-    from nas_meta.train import _settings
+    from nas_meta.train import parse_eval_settings
 
-    return _settings(args.eval) if args.eval else [(args.ways, args.shots)]
+    return parse_eval_settings(args.eval) if args.eval else [(args.ways, args.shots)]
 
 
 def _meta_train(args: argparse.Namespace) -> int:
-    from nas_meta.train import _overrides, meta_train
+    from nas_meta.train import meta_train, parse_overrides
 
     if args.steps < 1:
         raise ConfigError(f"--steps must be an int >= 1; got {args.steps}")
@@ -108,7 +55,7 @@ def _meta_train(args: argparse.Namespace) -> int:
                          device=args.device, meta_batch=args.meta_batch, train_ways=args.train_ways,
                          time_budget=args.time_budget, eval_episodes=args.episodes,
                          eval_settings=_eval_settings(args), data=_data_dir(args.data), cache=args.cache,
-                         seed=args.seed, params=_overrides(args.set), show_progress=not args.json,
+                         seed=args.seed, params=parse_overrides(args.set), show_progress=not args.json,
                          resume=args.resume, stop_after=args.stop_after, augment=args.augment)
     if summary["paused"]:  # nothing to store yet: the results come with the run's last part
         if args.json:

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from metakb.data import load_table
-    from metakb.optimizers.kb import optimize_table
+    from metakb.workflows.optimize import optimize_table
 
     if not args.data:
         raise ConfigError("DATA is required (the dataset file to tune on)")

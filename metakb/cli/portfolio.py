@@ -1,7 +1,8 @@
 """``metakb portfolio build|show|export|list``: portfolios of configurations from the knowledge base.
 
-``build`` reads ``KnowledgeBase.performance_matrix``, builds the portfolio with the
-``portfolios`` package and stores it with ``KnowledgeBase.save_portfolio`` (its training and
+``build`` runs :func:`metakb.workflows.portfolio.build_portfolio`: it reads
+``KnowledgeBase.performance_matrix``, builds the portfolio with the ``portfolios`` package and
+stores it with ``KnowledgeBase.save_portfolio`` (its training and
 validation datasets, and the training objective after each member). ``export`` writes the
 members for Optuna (``enqueue_trial``), SMAC (an initial design ConfigSpace loads) or as plain
 JSON.
@@ -22,12 +23,12 @@ from metakb.cli._common import (
     print_json,
     print_table,
 )
-from metakb.errors import ConfigError, DataError
-from metakb.store import KnowledgeBase
+from metakb.errors import ConfigError
+from metakb.workflows.portfolio import METHODS, build_portfolio
 
 __all__ = ["register", "build_portfolio", "METHODS"]
 
-METHODS = ("greedy", "per-dataset-best", "top-average-rank", "random")
+
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,64 +77,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     add_db_argument(listing)
     listing.set_defaults(handler=_list)
-
-
-def build_portfolio(kb: KnowledgeBase, *, space: str, size: int, name: str | None = None,
-                    datasets: list[str] | None = None, metric: str = "balanced_accuracy",
-                    method: str = "greedy", missing: str = "worst", normalize: bool = True,
-                    validation: float | None = None, select_size: bool = False,
-                    budget: float = 1.0, protocol: str | None = None, seed: int = 0,
-                    replace: bool = False) -> dict[str, Any]:
-    """Build a portfolio from the knowledge base and store it; return the stored portfolio.
-
-    Raises:
-        ConfigError: a bad size, method or option, or a name already taken without ``replace``.
-        DataError: no evaluations of the space and metric, or missing cells under ``refuse``.
-        NotFoundError: an unknown space or dataset.
-    """
-    import portfolios
-
-    if method not in METHODS:
-        raise ConfigError(f"method must be one of {METHODS}, got {method!r}")
-    space_row = kb.get_space(space)
-    ids = None if datasets is None else [int(kb.get_dataset(d)["id"]) for d in datasets]
-    matrix = kb.performance_matrix(space_row["id"], metric=metric, budget=budget, protocol=protocol,
-                                   datasets=ids)
-    # Datasets without a single value carry no information (e.g. every run crashed): dropped.
-    empty = [str(d) for d in matrix.index[matrix.isna().all(axis=1)]] if not matrix.empty else []
-    matrix = matrix.dropna(how="all") if not matrix.empty else matrix
-    if matrix.empty:
-        raise DataError(f"no evaluations of space {space!r} with metric {metric!r} at budget {budget}"
-                        + (f" and protocol {protocol!r}" if protocol else "") + "; nothing to build from")
-    if method == "greedy":
-        result = portfolios.greedy_portfolio(matrix, size, missing=missing, normalize=normalize,
-                                             validation=validation, select_size=select_size,
-                                             seed=seed)
-    elif validation is not None or select_size:
-        raise ConfigError(f"--validation and --select-size apply to the greedy method, not {method!r}")
-    elif method == "per-dataset-best":
-        result = portfolios.per_dataset_best_portfolio(matrix, size, missing=missing,
-                                                       normalize=normalize)
-    elif method == "top-average-rank":
-        result = portfolios.top_average_rank_portfolio(matrix, size, missing=missing,
-                                                       normalize=normalize)
-    else:
-        result = portfolios.random_portfolio(matrix, size, seed=seed, missing=missing,
-                                             normalize=normalize)
-    name = name or f"{space}-{method}-{size}"
-    roles = [(d, "train") for d in result.train_datasets] + [
-        (d, "validation") for d in result.validation_datasets]
-    settings = {**result.settings, "method": method, "metric": metric, "budget": budget,
-                "protocol": protocol, "higher_is_better": bool(matrix.attrs["higher_is_better"]),
-                "objective": result.objective, "validation_objective": result.validation_objective,
-                "n_configurations": int(matrix.shape[1]), "n_datasets": int(matrix.shape[0]),
-                "datasets_without_values": empty}
-    members = [(int(str(c)), o) for c, o in zip(result.members, result.objective, strict=True)]
-    kb.save_portfolio(
-        name, int(space_row["id"]), members,
-        datasets=[(int(kb.get_dataset(str(d))["id"]), role) for d, role in roles],
-        settings=settings, origin="metakb portfolio build", replace=replace)
-    return kb.get_portfolio(name)
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -9,20 +9,22 @@ from typing import TYPE_CHECKING
 from metakb.cli._common import add_db_argument, open_from_args, print_json
 
 if TYPE_CHECKING:
-    from metakb.recommend import RecommendationReport
+    from metakb.workflows.recommend import RecommendationReport
 
 __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``recommend`` command."""
+    from metakb.warmstart import WARM_STARTERS
+
     p = subparsers.add_parser("recommend", help="recommend configurations for a new dataset (kNN warm start)",
                               description="Compute the dataset's meta-features, find its nearest datasets in the "
                               "knowledge base and print their best configurations with provenance.")
     p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
     p.add_argument("--target", required=True, metavar="COL", help="the class column")
     p.add_argument("-k", type=int, default=5, help="how many configurations (default: 5)")
-    p.add_argument("--method", default="knn", choices=["knn", "siamese"], help="neighbour search (default: knn)")
+    p.add_argument("--method", default="knn", choices=WARM_STARTERS.names(), help="neighbour search (default: knn)")
     p.add_argument("--neighbors", type=int, default=5, metavar="N", help="nearest datasets used (default: 5)")
     p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
     p.add_argument("--metric", default="balanced_accuracy", help="metric to rank by (default: balanced_accuracy)")
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from metakb.recommend import recommend
+    from metakb.workflows.recommend import recommend
 
     with open_from_args(args, readonly=True) as kb:
         report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from metakb.data import load_table
-    from metakb.run import parse_config, run_configuration
+    from metakb.workflows.run import parse_config, run_configuration
 
     config = parse_config(args.config)
     table = load_table(args.data, args.target)

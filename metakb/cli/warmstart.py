@@ -35,8 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     import time
 
-    from metakb.warmstart import default_embedding_name, train_siamese
-    from metakb.warmstart._store import default_metric
+    from metakb.workflows.warmstart import default_embedding_name, default_metric, train_siamese
 
     with open_from_args(args) as kb:
         metric = default_metric(kb, args.space, args.metric)

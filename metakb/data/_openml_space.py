@@ -25,9 +25,9 @@ from typing import Any
 
 from ConfigSpace import Categorical, Configuration, ConfigurationSpace, Constant, Float, Integer
 
+from metakb._convert import sha256_text
 from metakb.data._openml_client import SetupParameter, parse_value
 from metakb.errors import DataError
-from metakb.store._util import sha256_text
 
 __all__ = ["derive_flow_space", "space_json"]
 

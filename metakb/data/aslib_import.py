@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metakb._convert import sha256_text
 from metakb.data._aslib_read import PAR_FACTOR, AslibScenario, read_scenario
 from metakb.errors import DataError, NotFoundError
-from metakb.store._util import sha256_text
 
 __all__ = ["import_aslib", "import_scenario", "read_scenario", "AslibScenario", "aslib_settings",
            "aslib_performance", "scenario_folders", "dataset_name", "TASK_TYPE"]

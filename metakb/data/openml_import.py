@@ -26,13 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from metakb._convert import canonical_json, sha256_text
 from metakb.data._openml_client import DatasetInfo, OpenMLClient, TaskInfo
 from metakb.data._openml_space import derive_flow_space, space_json
 from metakb.errors import ConfigError, DataError, NotFoundError
 from metakb.store import KnowledgeBase
-from metakb.store._util import canonical_json, sha256_text
 
-__all__ = ["OPENML_MEASURES", "OpenMLImportReport", "import_openml", "openml_run_id"]
+__all__ = ["OPENML_MEASURES", "OpenMLClient", "OpenMLImportReport", "import_openml", "openml_run_id"]
 
 # OpenML evaluation measure -> (metakb metric name, higher is better)
 OPENML_MEASURES: dict[str, tuple[str, bool]] = {

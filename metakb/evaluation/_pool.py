@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -25,8 +25,9 @@ from metakb.data import Table
 from metakb.errors import ConfigError, EvaluationError
 from metakb.evaluation._evaluate import EvaluationResult
 from metakb.evaluation._protocol import Protocol
+from metakb.executors import Executor
 
-__all__ = ["DataRef", "EvaluationTask", "WorkerPool", "run_task"]
+__all__ = ["DataRef", "EvaluationTask", "WorkerPool", "PoolFuture", "evaluate_tasks", "failure_status", "run_task"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -72,7 +73,11 @@ class EvaluationTask:
 
 
 def _worker_main(conn: Connection, memory_mb: int) -> None:
-    """The loop of a worker process: receive a task, evaluate, send the result."""
+    """The loop of a worker process: receive ``(id, fn, args, kwargs)``, run it, send the outcome.
+
+    The outcome is ``(id, "ok", value)``, ``(id, "memout", text)`` for a MemoryError (under
+    the address-space cap) or ``(id, "error", text)`` for any other exception.
+    """
     if memory_mb > 0:
         import resource
 
@@ -80,9 +85,8 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    from metakb.evaluation._evaluate import evaluate_configuration, prepare_table
+    import metakb.evaluation._evaluate  # noqa: F401 - import before the ready signal, not per task
 
-    cache: dict[tuple[str, str, int], Table] = {}
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -91,22 +95,37 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
             return
         if message is None:
             return
-        task_id, task = message
+        task_id, fn, args, kwargs = message
         try:
-            cache_key = (task.data.cache_key(), task.protocol.key(), task.seed)
-            table = cache.get(cache_key)
-            if table is None:
-                table = prepare_table(task.data.load(), task.protocol, task.seed)
-                cache.clear()  # keep one dataset: workers move through datasets in order
-                cache[cache_key] = table
-            result = evaluate_configuration(table, task.config, protocol=task.protocol, budget=task.budget,
-                                            budget_mode=task.budget_mode, seed=task.seed, prepared=True)
+            conn.send((task_id, "ok", fn(*args, **kwargs)))
         except MemoryError as exc:
-            cache.clear()
-            result = EvaluationResult("memout", error=f"MemoryError while loading or evaluating: {exc}")
+            _TASK_CACHE.clear()
+            conn.send((task_id, "memout", f"MemoryError while loading or evaluating: {exc}"))
         except Exception as exc:  # loading failures are recorded like model failures
-            result = EvaluationResult("crashed", error=f"{type(exc).__name__}: {exc}"[:2000])
-        conn.send((task_id, result))
+            conn.send((task_id, "error", f"{type(exc).__name__}: {exc}"[:2000]))
+
+
+class PoolFuture:
+    """The future of one function submitted to a :class:`WorkerPool`.
+
+    ``status`` is ``ok``, ``crashed`` (the function raised, or its worker died), ``timeout``
+    or ``memout`` once done; ``value`` and ``error`` hold the outcome.
+    """
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.call = (fn, args, kwargs)
+        self.status: str | None = None
+        self.value: Any = None
+        self.error: str | None = None
+        self.seconds: float | None = None  # wall time of a call that timed out or killed its worker
+
+    def done(self) -> bool:
+        """Whether the outcome is known."""
+        return self.status is not None
+
+    def finish(self, status: str, value: Any = None, error: str | None = None,
+               seconds: float | None = None) -> None:
+        self.status, self.value, self.error, self.seconds = status, value, error, seconds
 
 
 class _Worker:
@@ -126,7 +145,8 @@ class _Worker:
         child.close()
         self.conn = parent
         self.task_id: int | None = None
-        self.task: EvaluationTask | None = None
+        self.future: PoolFuture | None = None  # the call in flight (None: idle)
+        self.task: Any = None  # its first argument: the EvaluationTask of a run_task call
         self.deadline = 0.0
         self.started = 0.0
         self.ready = False
@@ -148,15 +168,16 @@ class _Worker:
             raise EvaluationError(f"worker process sent {message!r} instead of its ready signal")
         self.ready = True
 
-    def assign(self, task_id: int, task: EvaluationTask, timeout: float) -> None:
-        self.task_id, self.task = task_id, task
+    def assign(self, task_id: int, task: PoolFuture, timeout: float) -> None:
+        self.task_id, self.future = task_id, task
+        self.task = task.call[1][0] if task.call[1] else None
         self.started = time.monotonic()
         self.deadline = self.started + timeout
-        self.conn.send((task_id, task))
+        self.conn.send((task_id, *task.call))
 
-    def release(self) -> EvaluationTask:
-        task = self.task
-        self.task_id, self.task = None, None
+    def release(self) -> PoolFuture:
+        task = self.future
+        self.task_id, self.future, self.task = None, None, None
         assert task is not None
         return task
 
@@ -176,12 +197,20 @@ class _Worker:
             self.conn.close()
 
 
-class WorkerPool:
-    """Evaluate tasks in ``n_workers`` processes with a timeout and a memory cap each.
+class WorkerPool(Executor):
+    """An :class:`~metakb.executors.Executor` of ``n_workers`` processes with a timeout and a
+    memory cap per call.
+
+    ``submit(fn, *args)`` queues a call (``fn`` must be importable: workers are spawned);
+    :meth:`wait_first` hands calls to idle workers and waits. A call past ``timeout`` gets its
+    worker killed and is done with status ``timeout``; a worker that dies (a segfault, the
+    kernel's OOM killer) ends its call as ``crashed`` or ``memout`` and is replaced; a
+    ``MemoryError`` is ``memout``. ``outcome`` gives ``(value, None)`` or ``(None, error)`` as
+    every executor does; :func:`failure_status` tells a timeout or memout apart from a crash.
 
     Args:
         n_workers: worker processes (each limited to one BLAS/OpenMP thread).
-        timeout: seconds of wall-clock time per evaluation before the worker is killed.
+        timeout: seconds of wall-clock time per call before the worker is killed.
         memory_mb: address-space cap of a worker in MiB (0: none).
 
     Example:
@@ -197,16 +226,18 @@ class WorkerPool:
             raise ConfigError(f"the evaluation timeout must be > 0 seconds, got {timeout}")
         if memory_mb < 0:
             raise ConfigError(f"the memory cap must be >= 0 MiB (0: none), got {memory_mb}")
-        self.n_workers, self.timeout, self.memory_mb = n_workers, float(timeout), int(memory_mb)
+        self._n, self.timeout, self.memory_mb = n_workers, float(timeout), int(memory_mb)
         self._context = mp.get_context("spawn")
         self._workers: list[_Worker] = []
+        self._pending: deque[PoolFuture] = deque()
         self._next_id = 0
+
+    @property
+    def n_workers(self) -> int:
+        return self._n
 
     def __enter__(self) -> WorkerPool:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop every worker."""
@@ -215,7 +246,7 @@ class WorkerPool:
         self._workers = []
 
     def _ensure_workers(self) -> None:
-        while len(self._workers) < self.n_workers:
+        while len(self._workers) < self._n:
             self._workers.append(_Worker(self._context, self.memory_mb))
         for worker in self._workers:  # started together, then awaited: startup runs in parallel
             worker.wait_ready()
@@ -226,46 +257,102 @@ class WorkerPool:
         fresh.wait_ready()
         self._workers[self._workers.index(worker)] = fresh
 
-    def map_unordered(self, tasks: Iterable[EvaluationTask]) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
-        """Yield ``(task, result)`` as evaluations finish, in completion order."""
-        pending = deque(tasks)
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> PoolFuture:
+        """Queue ``fn(*args, **kwargs)`` for the next idle worker; return its future."""
+        future = PoolFuture(fn, args, kwargs)
+        self._pending.append(future)
+        return future
+
+    def wait_first(self, futures: list[Any], timeout: float | None = None) -> list[Any]:
+        """Run queued calls until one of ``futures`` is done (or ``timeout``); return the done ones."""
+        stop = None if timeout is None else time.monotonic() + timeout
         self._ensure_workers()
-        while pending or any(w.task is not None for w in self._workers):
+        while True:
+            done = [f for f in futures if f.done()]
+            if done or (stop is not None and time.monotonic() >= stop):
+                return done
             for worker in self._workers:
-                if worker.task is None and pending:
+                if worker.future is None and self._pending:
                     self._next_id += 1
-                    worker.assign(self._next_id, pending.popleft(), self.timeout)
-            busy = [w for w in self._workers if w.task is not None]
-            wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-            ready = wait([w.conn for w in busy], timeout=wait_for)
+                    worker.assign(self._next_id, self._pending.popleft(), self.timeout)
+            busy = [w for w in self._workers if w.future is not None]
+            if not busy:
+                return done
+            until = min(w.deadline for w in busy) if stop is None else min(stop, *(w.deadline for w in busy))
+            ready = wait([w.conn for w in busy], timeout=max(0.0, until - time.monotonic()))
             for worker in busy:
                 if worker.conn in ready:
-                    yield from self._collect(worker)
+                    self._collect(worker)
                 elif time.monotonic() >= worker.deadline:
-                    task = worker.release()
+                    future = worker.release()
                     self._replace(worker)
-                    yield task, EvaluationResult("timeout", fit_seconds=self.timeout,
-                                                 error=f"evaluation exceeded the timeout of {self.timeout:g} s")
+                    future.finish("timeout", seconds=self.timeout,
+                                  error=f"evaluation exceeded the timeout of {self.timeout:g} s")
 
-    def _collect(self, worker: _Worker) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+    def outcome(self, future: Any) -> tuple[Any, str | None]:
+        """``(value, None)`` of a call that returned, else ``(None, error text)``."""
+        return (future.value, None) if future.status == "ok" else (None, future.error)
+
+    def map_unordered(self, tasks: Iterable[EvaluationTask]) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+        """Yield ``(task, result)`` as evaluations finish, in completion order (:func:`evaluate_tasks`)."""
+        return evaluate_tasks(self, tasks)
+
+    def _collect(self, worker: _Worker) -> None:
         elapsed = time.monotonic() - worker.started
         try:
-            task_id, result = worker.conn.recv()
+            task_id, status, payload = worker.conn.recv()
         except (EOFError, OSError):
-            task = worker.release()
+            future = worker.release()
             worker.process.join(timeout=5)
             code = worker.process.exitcode
             self._replace(worker)
             if code == -signal.SIGKILL:
-                yield task, EvaluationResult("memout", fit_seconds=elapsed,
-                                             error="worker killed by SIGKILL (the system ran out of memory?)")
+                future.finish("memout", seconds=elapsed,
+                              error="worker killed by SIGKILL (the system ran out of memory?)")
             else:
-                yield task, EvaluationResult("crashed", fit_seconds=elapsed,
-                                             error=f"worker process died with exit code {code}")
+                future.finish("crashed", seconds=elapsed, error=f"worker process died with exit code {code}")
             return
         if task_id != worker.task_id:  # cannot happen: one task in flight per worker
             raise RuntimeError(f"worker answered task {task_id}, expected {worker.task_id}")
-        yield worker.release(), result
+        future = worker.release()
+        if status == "ok":
+            future.finish("ok", value=payload)
+        else:
+            future.finish("memout" if status == "memout" else "crashed", error=payload)
+
+
+def failure_status(future: Any) -> str:
+    """The status of a failed call: ``timeout``/``memout``/``crashed`` from a :class:`WorkerPool`,
+    ``crashed`` from any other executor (its function raised)."""
+    status = getattr(future, "status", None)
+    return status if status in ("timeout", "memout") else "crashed"
+
+
+def evaluate_tasks(executor: Executor, tasks: Iterable[EvaluationTask]
+                   ) -> Iterator[tuple[EvaluationTask, EvaluationResult]]:
+    """The one dispatch path of evaluations: ``(task, result)`` as they finish on ``executor``.
+
+    Each task runs :func:`run_task` on a worker, ``executor.n_workers`` at a time. A call that
+    fails becomes a result of status ``crashed`` (or the pool's ``timeout``/``memout``) with
+    the error text: a failed evaluation is data, not an error of the caller.
+    """
+    pending = iter(tasks)
+    in_flight: dict[Any, EvaluationTask] = {}
+    while True:
+        for task in pending:
+            in_flight[executor.submit(run_task, task)] = task
+            if len(in_flight) >= executor.n_workers:
+                break
+        if not in_flight:
+            return
+        for future in executor.wait_first(list(in_flight)):
+            task = in_flight.pop(future)
+            value, error = executor.outcome(future)
+            if error is None:
+                yield task, value
+            else:
+                yield task, EvaluationResult(failure_status(future), fit_seconds=getattr(future, "seconds", None),
+                                             error=error[:2000])
 
 
 _TASK_CACHE: dict[tuple[str, str, int], Table] = {}

@@ -13,27 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, log_loss, roc_auc_score
 
-from metakb.errors import ConfigError
+from metakb._convert import METRIC_DIRECTIONS as METRICS
+from metakb._convert import higher_is_better
 
 __all__ = ["METRICS", "higher_is_better", "compute_scores"]
 
-# name -> higher is better
-METRICS: dict[str, bool] = {
-    "balanced_accuracy": True,
-    "accuracy": True,
-    "roc_auc": True,
-    "log_loss": False,
-    "runtime": False,
-    "par10": False,
-    "error": False,
-}
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether larger values of ``metric`` are better; unknown names raise ConfigError."""
-    if metric not in METRICS:
-        raise ConfigError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}")
-    return METRICS[metric]
+# METRICS (name -> higher is better) and higher_is_better live in the leaf metakb._convert,
+# the one rule of a metric's direction (the store reads it too, without importing evaluation).
 
 
 def compute_scores(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None,

@@ -18,6 +18,7 @@ from metakb.importance._space import (
     top_k_hyperparameters,
 )
 from metakb.importance._tunability import Tunability, TunabilityResult
+from metakb.registry import Registry
 
 __all__ = [
     "BaseImportanceEvaluator",
@@ -34,4 +35,10 @@ __all__ = [
     "restrict_to_model",
     "pair_label",
     "single_dataset",
+    "IMPORTANCE_EVALUATORS",
 ]
+
+#: ``--method`` name -> evaluator class: one line per evaluator.
+IMPORTANCE_EVALUATORS: Registry[type[BaseImportanceEvaluator]] = Registry("importance method")
+IMPORTANCE_EVALUATORS.register("fanova", FANOVA)
+IMPORTANCE_EVALUATORS.register("tunability", Tunability)

@@ -23,6 +23,7 @@ from metakb.optimizers._base import (
 from metakb.optimizers._bohb import BOHB
 from metakb.optimizers._hyperband import SuccessiveHalving, bracket_sizes, hyperband_budgets
 from metakb.optimizers._random import RandomSearch
+from metakb.registry import Registry
 
 __all__ = [
     "BaseOptimizer",
@@ -36,9 +37,14 @@ __all__ = [
     "bracket_sizes",
     "hyperband_budgets",
     "restore",
+    "OPTIMIZERS",
 ]
 
-_KINDS: dict[str, Any] = {"BOHB": BOHB, "RandomSearch": RandomSearch}
+#: Optimizer kind (the class name a saved state records) -> class: one line per optimizer.
+OPTIMIZERS: Registry[type[BaseOptimizer]] = Registry("optimizer kind")
+OPTIMIZERS.register("BOHB", BOHB)
+OPTIMIZERS.register("RandomSearch", RandomSearch)
+_KINDS = OPTIMIZERS
 
 
 def restore(state: OptimizerState | Mapping[str, Any]) -> BaseOptimizer:

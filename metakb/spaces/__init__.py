@@ -8,10 +8,10 @@ from typing import Any
 
 from ConfigSpace import Configuration, ConfigurationSpace
 
+from metakb._convert import space_from_json, space_to_json, to_builtin
 from metakb.errors import ConfigError, SpaceError
 from metakb.spaces import _cash
 from metakb.spaces._pipeline import make_pipeline
-from metakb.store._util import to_builtin
 
 __all__ = [
     "SearchSpace",
@@ -47,20 +47,6 @@ def get_search_space(name: str) -> SearchSpace:
     if name not in SPACES:
         raise SpaceError(f"unknown search space {name!r}; expected one of {sorted(SPACES)}")
     return SPACES[name]
-
-
-def space_to_json(space: ConfigurationSpace) -> str:
-    """ConfigSpace's own JSON serialisation of a space."""
-    import json
-
-    return json.dumps(space.to_serialized_dict(), sort_keys=True)
-
-
-def space_from_json(text: str) -> ConfigurationSpace:
-    """Read a space written by :func:`space_to_json`."""
-    import json
-
-    return ConfigurationSpace.from_serialized_dict(json.loads(text))
 
 
 def validate_configuration(space: ConfigurationSpace, values: Mapping[str, Any]) -> dict[str, Any]:

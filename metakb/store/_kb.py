@@ -20,6 +20,7 @@ import contextlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
+from metakb._convert import metric_direction
+from metakb._matrix import performance_matrix
 from metakb.errors import ConfigError, NotFoundError, StoreError
 from metakb.store._migrations import latest_version, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
@@ -58,6 +61,17 @@ class KnowledgeBase:
         StoreError: the file is not an SQLite database or cannot be opened.
         SchemaVersionError: the file was written by a newer metakb.
 
+    Threads: the connection is opened with ``check_same_thread=False`` so that an object made in
+    one thread may be used from another (a progress or executor callback thread storing a
+    result). One connection cannot hold two threads' transactions apart, so every write (all
+    of them run in :meth:`transaction`) and the frame and row queries hold one re-entrant lock
+    of this object: a second thread's write waits until the first thread's transaction has
+    committed or rolled back, and its queries do not read the other's uncommitted rows
+    mid-transaction. Single-statement reads (``info``, ``check``, ``evaluated_keys``) take no
+    lock. The lock is per object; other processes are serialised by SQLite itself (WAL,
+    ``BEGIN IMMEDIATE``, a 30 s busy timeout). Code that uses :attr:`connection` directly
+    takes no lock.
+
     Example:
         >>> with KnowledgeBase(":memory:") as kb:
         ...     kb.info()["schema_version"] >= 1
@@ -68,6 +82,7 @@ class KnowledgeBase:
         self.path = str(path)
         self.readonly = readonly
         self._depth = 0
+        self._lock = threading.RLock()  # see "Threads" in the class docstring
         self._conn = self._connect()
         try:
             try:
@@ -148,6 +163,10 @@ class KnowledgeBase:
             StoreError: SQLite refused the write (a broken constraint, the file locked by another
                 writer past the busy timeout, a read-only file, a full disk); nothing was written.
         """
+        with self._lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[KnowledgeBase]:
         try:
             if self._depth == 0:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -194,11 +213,24 @@ class KnowledgeBase:
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """The rows of a query as dicts; a locked or unreadable file is a StoreError."""
         try:
-            cursor = self._conn.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            with self._lock:
+                cursor = self._conn.execute(sql, params)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except sqlite3.OperationalError as exc:
             if self._depth:  # inside a transaction: transaction() translates it and rolls back
+                raise
+            raise self._store_error(exc, "cannot read") from exc
+
+    def _frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
+        """A query as a frame; an empty result keeps the query's columns."""
+        try:
+            with self._lock:
+                cursor = self._conn.execute(sql, params)
+                names = [d[0] for d in cursor.description]
+                return pd.DataFrame(cursor.fetchall(), columns=names)
+        except sqlite3.OperationalError as exc:
+            if self._depth:
                 raise
             raise self._store_error(exc, "cannot read") from exc
 
@@ -269,12 +301,7 @@ class KnowledgeBase:
             sql, params = sql + " AND source = ?", [*params, source]
         if task_type:
             sql, params = sql + " AND task_type = ?", [*params, task_type]
-        frame = pd.DataFrame(self._rows(sql + " ORDER BY id", params))
-        if frame.empty:
-            frame = pd.DataFrame(columns=["id", "name", "source", "source_id", "content_hash",
-                                          "task_type", "n_rows", "n_features", "n_classes",
-                                          "target", "origin", "created_at"])
-        return frame.set_index("id")
+        return self._frame(sql + " ORDER BY id", params).set_index("id")
 
     # ------------------------------------------------------------------ meta-features
     def set_meta_features(
@@ -315,16 +342,15 @@ class KnowledgeBase:
             if number is not None and not np.isfinite(number):
                 number = None
             written.add(group)
-            rows.append((int(dataset_id), name, group, number, extractor_version, origin, now))
+            rows.append({"dataset_id": int(dataset_id), "name": name, "grp": group, "value": number,
+                         "extractor_version": extractor_version, "origin": origin, "created_at": now})
         with self.transaction():
             if written:
                 self._conn.execute(
                     f"DELETE FROM meta_features WHERE dataset_id = ? AND grp IN ({', '.join('?' * len(written))})",
                     (int(dataset_id), *sorted(written)))
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO meta_features "
-                "(dataset_id, name, grp, value, extractor_version, origin, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            # sqlite-utils' upsert runs inside this transaction (as a savepoint: it never commits it)
+            self.db.table("meta_features").upsert_all(rows, pk=("dataset_id", "name"))
         return len(rows)
 
     def meta_features(self, dataset: int | str) -> dict[str, float]:
@@ -453,7 +479,7 @@ class KnowledgeBase:
         ``dataset_id``, ``configuration_id``, ``budget``, ``protocol``, ``seed``, ``metric``,
         ``status`` and ``origin`` are required and may not be None. ``higher_is_better``, when
         absent or None, is the direction of ``metric`` (``log_loss``, ``runtime``, ... are
-        lower-is-better, see :data:`metakb.evaluation.metrics.METRICS`); for a metric not known
+        lower-is-better, see :data:`metakb._convert.METRIC_DIRECTIONS`); for a metric not known
         there it defaults to 1 (higher is better), so pass it for such metrics.
         An evaluation already stored (same dataset, configuration, budget, protocol, seed and
         metric) is kept as it is: storing results twice never duplicates a row.
@@ -550,7 +576,7 @@ class KnowledgeBase:
             sql, params = sql + " AND e.run_id = ?", [*params, run_id]
         if status is not None:
             sql, params = sql + " AND e.status = ?", [*params, status]
-        return pd.DataFrame(self._rows(sql + " ORDER BY e.id", params))
+        return self._frame(sql + " ORDER BY e.id", params)
 
     def performance_matrix(
         self,
@@ -563,6 +589,9 @@ class KnowledgeBase:
         seed: int | None = None,
     ) -> pd.DataFrame:
         """Scores as a dataset × configuration frame (index: dataset name; columns: config ids).
+
+        The store selects the rows; :func:`metakb._matrix.performance_matrix` (a pure function
+        over an evaluations frame) builds the matrix.
 
         Cells average the ``ok`` evaluations over seeds (only those of ``seed`` when given, e.g.
         to compare two repeats of the same cells); a cell with no ``ok`` evaluation (a crash,
@@ -590,23 +619,7 @@ class KnowledgeBase:
         if datasets is not None:
             ids = [int(i) for i in datasets]
             sql, params = sql + f" AND e.dataset_id IN ({', '.join('?' * len(ids))})", [*params, *ids]
-        long = pd.DataFrame(self._rows(sql, params))
-        if long.empty:
-            frame = pd.DataFrame()
-            frame.attrs.update(metric=metric, higher_is_better=_higher_is_better(metric), protocol=protocol)
-            return frame
-        if protocol is None:
-            protocol = _main_protocol(long["protocol"])
-            long = long.loc[long["protocol"] == protocol].copy()
-        long["score"] = [_score_of(row, metric) for row in long.itertuples(index=False)]
-        higher = _direction_of(long, metric)
-        frame = long.pivot_table(index="dataset", columns="configuration_id", values="score",
-                                 aggfunc="mean", dropna=False)
-        all_configs = sorted(long["configuration_id"].unique())
-        frame = frame.reindex(columns=all_configs).sort_index()
-        frame.columns.name = "configuration_id"
-        frame.attrs.update(metric=metric, higher_is_better=higher, protocol=protocol)
-        return frame
+        return performance_matrix(self._frame(sql, params), metric, protocol=protocol)
 
     # ------------------------------------------------------------------ runs
     def create_run(self, kind: str, settings: Mapping[str, Any], *, origin: str,
@@ -648,7 +661,7 @@ class KnowledgeBase:
         sql, params = "SELECT id, kind, status, dataset_id, space_id, created_at, updated_at FROM runs", []
         if kind:
             sql, params = sql + " WHERE kind = ?", [kind]
-        return pd.DataFrame(self._rows(sql + " ORDER BY created_at DESC", params))
+        return self._frame(sql + " ORDER BY created_at DESC", params)
 
     # ------------------------------------------------------------------ portfolios
     def save_portfolio(
@@ -697,10 +710,10 @@ class KnowledgeBase:
 
     def portfolios(self) -> pd.DataFrame:
         """Stored portfolios with their sizes."""
-        return pd.DataFrame(self._rows(
+        return self._frame(
             "SELECT p.name, s.name AS space, count(m.position) AS size, p.created_at FROM portfolios p "
             "JOIN search_spaces s ON s.id = p.space_id LEFT JOIN portfolio_members m ON m.portfolio_id = p.id "
-            "GROUP BY p.id ORDER BY p.name"))
+            "GROUP BY p.id ORDER BY p.name")
 
     # ------------------------------------------------------------------ embeddings
     def save_embedding(self, name: str, kind: str, state: Mapping[str, Any], settings: Mapping[str, Any],
@@ -708,10 +721,12 @@ class KnowledgeBase:
         """Store (or replace) a learned model as JSON: a state dict of nested lists, never a pickle."""
         with self.transaction():
             self._conn.execute("DELETE FROM embeddings WHERE name = ?", (name,))
-            cursor = self._conn.execute(
-                "INSERT INTO embeddings (name, kind, state, settings, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (name, kind, canonical_json(dict(state)), canonical_json(dict(settings)), origin, utc_now()))
-        return _row_id(cursor)
+            table = self.db.table("embeddings").insert(
+                {"name": name, "kind": kind, "state": canonical_json(dict(state)),
+                 "settings": canonical_json(dict(settings)), "origin": origin, "created_at": utc_now()})
+        if table.last_rowid is None:  # pragma: no cover - an INSERT always sets it
+            raise StoreError("the database did not return the id of the new embedding")
+        return int(table.last_rowid)
 
     def get_embedding(self, name: str) -> dict[str, Any]:
         """A stored model: ``state`` and ``settings`` decoded from JSON."""
@@ -769,7 +784,7 @@ class KnowledgeBase:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
                       "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
-            counts[table] = int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            counts[table] = int(self.db.table(table).count)  # sqlite-utils: ``select count(*)``
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
         return {"path": self.path, "schema_version": self.schema_version,
@@ -833,16 +848,7 @@ def _integer(value: Any, label: str) -> int:
 def _default_direction(metric: str) -> int:
     """``higher_is_better`` of a record that does not give it: the metric's known direction,
     or 1 (higher is better) for a metric metakb does not know."""
-    from metakb.evaluation.metrics import METRICS
-
-    return int(METRICS.get(metric, True))
-
-
-def _main_protocol(protocols: pd.Series) -> str:
-    """The protocol with the most rows; a tie goes to the alphabetically first name."""
-    counts = protocols.value_counts()
-    best = int(counts.max())
-    return str(min(str(name) for name, n in counts.items() if n == best))
+    return int(metric_direction(metric, default=True))
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:
@@ -858,28 +864,3 @@ def _same_json(a: str, b: str) -> bool:
         return bool(json.loads(a) == json.loads(b))
     except json.JSONDecodeError:
         return False
-
-
-def _higher_is_better(metric: str) -> bool:
-    from metakb.evaluation.metrics import higher_is_better
-
-    return higher_is_better(metric)
-
-
-def _score_of(row: Any, metric: str) -> float:
-    """The value of ``metric`` in one evaluation row: its primary value or one of its scores."""
-    if row.status != "ok":
-        return np.nan
-    if row.metric == metric:
-        return float(row.value)
-    if row.scores:
-        value = json.loads(row.scores).get(metric)
-        return np.nan if value is None else float(value)
-    return np.nan
-
-
-def _direction_of(long: pd.DataFrame, metric: str) -> bool:
-    primary = long.loc[long["metric"] == metric, "higher_is_better"]
-    if len(primary):
-        return bool(primary.iloc[0])
-    return _higher_is_better(metric)

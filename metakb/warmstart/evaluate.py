@@ -377,7 +377,7 @@ def evaluate_knowledge_base(
     """
     from metakb.warmstart._knn import METRICS, KNNWarmStarter
     from metakb.warmstart._siamese import SiameseWarmStarter
-    from metakb.warmstart._store import (
+    from metakb.workflows.warmstart import (
         default_configurations,
         default_metric,
         knowledge_base_frames,

@@ -152,9 +152,9 @@ def test_meta_features_only(pmlb_dir):
 # ---------------------------------------------------------------------- kill -9 and resume
 KILLED_BUILD = textwrap.dedent("""
     import os, signal, sys
-    import metakb.build
+    import metakb.workflows.build
 
-    original = metakb.build.build_from_pmlb
+    original = metakb.workflows.build.build_from_pmlb
 
     def build_then_die(*args, **kwargs):
         # write every result at once, and die by SIGKILL after {kill_after} of them are stored
@@ -163,7 +163,7 @@ KILLED_BUILD = textwrap.dedent("""
                 os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **{{**kwargs, "batch_size": 1, "on_result": on_result}})
 
-    metakb.build.build_from_pmlb = build_then_die  # the CLI imports it at call time
+    metakb.workflows.build.build_from_pmlb = build_then_die  # the CLI imports it at call time
     from metakb.cli import main
     sys.exit(main(sys.argv[1:]))
 """)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-import metakb.build
+import metakb.workflows.build
 from metakb.build import build_from_pmlb, register_table
 from metakb.cli.nas import store_summary
 from metakb.data import load_pmlb
 from metakb.errors import ConfigError, DataError, NotFoundError
 from metakb.optimizers._bohb import BOHB
-from metakb.optimizers.kb import optimize_table
 from metakb.spaces import get_search_space, space_to_json
 from metakb.store import KnowledgeBase
+from metakb.workflows.optimize import optimize_table
 
 TINY = ["analcatdata_aids", "analcatdata_happiness"]
 
@@ -136,14 +136,14 @@ def test_a_dataset_failing_registration_is_skipped(kb, pmlb_dir, monkeypatch) ->
     for name in TINY:
         if not (pmlb_dir / name).is_dir():
             pytest.skip(f"{name} not found")
-    original = metakb.build.extract_meta_features
+    original = metakb.workflows.build.extract_meta_features
 
     def failing(table, *, seed=0):
         if table.name == TINY[0]:
             raise DataError(f"cannot extract meta-features of {table.name}: bad values")
         return original(table, seed=seed)
 
-    monkeypatch.setattr(metakb.build, "extract_meta_features", failing)
+    monkeypatch.setattr(metakb.workflows.build, "extract_meta_features", failing)
     report = build_from_pmlb(kb, pmlb_dir, n_configs=2, datasets=TINY, meta_features_only=True, progress=False)
     assert report.datasets == 1
     assert report.failed_datasets == {TINY[0]: f"cannot extract meta-features of {TINY[0]}: bad values"}

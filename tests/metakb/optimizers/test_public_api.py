@@ -8,7 +8,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", ["metakb.optimizers", "metakb.executors", "metakb.surrogates",
-                                    "metakb.optimizers.warmstart", "metakb.optimizers.kb"])
+                                    "metakb.optimizers.warmstart", "metakb.workflows.optimize"])
 def test_all_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
     for name in mod.__all__:

@@ -1,4 +1,5 @@
-"""Warm starters over a knowledge base: read its matrices, train, store and load models.
+"""Workflow ``warmstart``: warm starters over a knowledge base: read its matrices, train, store
+and load models (``metakb recommend``, ``metakb warmstart``, ``metakb evaluate warmstart``).
 
 The warm starters themselves take pandas frames and know nothing of the store; these
 functions are the bridge the CLI (``metakb recommend``, ``metakb warmstart``) uses.
@@ -12,9 +13,7 @@ from typing import Any
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
-from metakb.warmstart._base import NeighbourWarmStarter
-from metakb.warmstart._knn import KNNWarmStarter
-from metakb.warmstart._siamese import SiameseWarmStarter
+from metakb.warmstart import KNNWarmStarter, NeighbourWarmStarter, SiameseWarmStarter
 
 __all__ = ["knowledge_base_frames", "default_embedding_name", "train_siamese", "load_warm_starter",
            "scenario_settings", "default_metric", "default_configurations"]

@@ -1,4 +1,4 @@
-"""BOHB on a dataset, warm-started from the knowledge base, storing every evaluation as it arrives.
+"""Workflow ``optimize``: BOHB on a dataset, warm-started from the knowledge base, storing every evaluation as it arrives.
 
 This is the API behind ``metakb optimize``: the budget is the fraction of training rows
 (``metakb.evaluation`` protocol), evaluations run in a worker process with a timeout (one at a
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metakb.errors import ConfigError
-from metakb.optimizers._base import BaseOptimizer, Result
-from metakb.optimizers._bohb import BOHB
+from metakb.optimizers import BOHB, BaseOptimizer, Result
 from metakb.optimizers.warmstart import prior_from_scores, similarity_weights
+from metakb.workflows.build import prepare_dataset, write_dataset
 
 __all__ = ["OptimizationReport", "optimize_table", "WARM_STARTS"]
 
@@ -90,8 +90,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
             ``resume`` run that is not an optimize run of this table's dataset.
         NotFoundError: the run, space or portfolio is not in the knowledge base.
     """
-    from metakb.build import _prepare_table, _write_table
-    from metakb.evaluation import DataRef, EvaluationTask, Protocol, WorkerPool
+    from metakb.evaluation import DataRef, EvaluationTask, Protocol, WorkerPool, evaluate_tasks
     from metakb.spaces import get_search_space, space_to_json
 
     if warm_start not in WARM_STARTS:
@@ -121,7 +120,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                                            portfolio)
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
-        prepared = _prepare_table(kb, table, meta_features=True, seed=0, content_hash=content_hash)
+        prepared = prepare_dataset(kb, table, meta_features=True, seed=0, content_hash=content_hash)
         settings = {"dataset": table.name, "space": space, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed}
@@ -134,7 +133,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
 
             def objective(config: dict, budget: float) -> dict[str, Any]:
                 task = EvaluationTask("optimize", ref, config, proto, budget, seed)
-                _, evaluation = next(iter(pool.map_unordered([task])))
+                _, evaluation = next(evaluate_tasks(pool, [task]))
                 return _as_outcome(evaluation, proto.higher_is_better)
         else:
             from metakb.executors import DaskExecutor
@@ -144,7 +143,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
             objective = functools.partial(_evaluate_in_process, table, proto, seed)
         if resume is None:
             with kb.transaction():
-                dataset_id = _write_table(kb, prepared, origin="metakb optimize")
+                dataset_id = write_dataset(kb, prepared, origin="metakb optimize")
                 space_id = kb.add_space(spec.name, spec.version, space_to_json(configspace),
                                         origin="metakb optimize")
                 run_id = kb.create_run("optimize", settings, origin="metakb optimize",
@@ -223,7 +222,7 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
     scores = kb.performance_matrix(space, metric=proto.metric)
     higher = bool(scores.attrs.get("higher_is_better", True))
     if warm_start == "knn":
-        from metakb.recommend import recommend
+        from metakb.workflows.recommend import recommend
 
         report = recommend(table, kb, k=n_initial, method="knn", space=space, metric=proto.metric)
         initial = [dict(r.config) for r in report.recommendations]

@@ -1,0 +1,310 @@
+"""Workflow ``build``: every configuration of a space on every dataset of a PMLB folder.
+
+The build is resumable and idempotent. Its configurations are a deterministic function of the
+space, their number and the seed (the per-model defaults first, then draws), so a rerun finds
+the same rows; evaluations are keyed by (dataset, configuration, budget, protocol, seed,
+metric) and written in small transactions as they arrive, so a rerun, or a run after
+``kill -9``, evaluates exactly the missing cells: no duplicate, nothing lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metakb.data import Table, load_pmlb, pmlb_datasets
+from metakb.errors import ConfigError, DataError
+from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, evaluate_tasks
+from metakb.executors import Executor, make_executor
+from metakb.spaces import get_search_space, sample_configurations, space_to_json
+from metakb.store import KnowledgeBase
+
+__all__ = ["BuildReport", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_pmlb", "register_space", "register_table",
+           "extract_meta_features", "prepare_dataset", "write_dataset"]
+
+DEFAULT_PROTOCOL = "cv:3:max_rows=1500"
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    run_id: str
+    datasets: int = 0
+    configurations: int = 0
+    evaluated: int = 0
+    skipped_existing: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    failed_datasets: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def register_space(kb: KnowledgeBase, name: str, n_configs: int, *, seed: int, origin: str) -> tuple[int, list[int]]:
+    """Store the space and its build configurations (model defaults first, then draws).
+
+    Returns:
+        The space id and the configuration ids, in a deterministic order.
+    """
+    if n_configs < 1:
+        raise ConfigError(f"--configs must be >= 1, got {n_configs}")
+    spec = get_search_space(name)
+    space = spec.build()
+    defaults = spec.defaults()
+    space_id = kb.add_space(spec.name, spec.version, space_to_json(space), origin=origin)
+    configs: list[dict[str, Any]] = []
+    labels: list[str | None] = []
+    for model, config in list(defaults.items())[:n_configs]:
+        configs.append(config)
+        labels.append(f"default:{model}")
+    seen = {repr(sorted(c.items())) for c in configs}
+    for config in sample_configurations(space, 4 * n_configs, seed=seed):
+        if len(configs) >= n_configs:
+            break
+        key = repr(sorted(config.items()))
+        if key not in seen:
+            seen.add(key)
+            configs.append(config)
+            labels.append(None)
+    ids = kb.add_configurations(space_id, configs, origin=origin, labels=labels)
+    return space_id, ids
+
+
+def extract_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, float], dict[str, str], str]:
+    """The full meta-feature suite of a table: values, their groups, the extractor version."""
+    import meta_features
+
+    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed)
+    return dict(result), dict(result.groups), meta_features.EXTRACTOR_VERSION
+
+
+@dataclass
+class PreparedTable:
+    """A table with what :func:`register_table` computes before writing (its hash, meta-features)."""
+
+    table: Table
+    content_hash: str
+    meta_features: tuple[dict[str, float], dict[str, str], str] | None
+
+
+def prepare_dataset(kb: KnowledgeBase, table: Table, *, meta_features: bool, seed: int,
+                   content_hash: str | None = None) -> PreparedTable:
+    """Compute the hash (unless the caller has it) and, unless current already, the
+    meta-features of ``table``; write nothing.
+
+    Raises:
+        DataError: the meta-features cannot be extracted from the table.
+    """
+    content_hash = table.content_hash() if content_hash is None else content_hash
+    values = None
+    if meta_features:
+        import meta_features as mf
+
+        existing = kb.find_dataset(content_hash)
+        if existing is None or kb.meta_feature_versions().get(int(existing["id"])) != mf.EXTRACTOR_VERSION:
+            values = extract_meta_features(table, seed=seed)
+    return PreparedTable(table, content_hash, values)
+
+
+def write_dataset(kb: KnowledgeBase, prepared: PreparedTable, *, origin: str) -> int:
+    """Store a prepared table and its meta-features in one transaction; return the dataset id."""
+    table = prepared.table
+    with kb.transaction():
+        dataset_id = kb.add_dataset(
+            table.name, prepared.content_hash, source=table.source, source_id=table.source_id, origin=origin,
+            task_type="classification", n_rows=table.n_rows, n_features=table.n_features,
+            n_classes=len(table.classes), target=table.target)
+        if prepared.meta_features is not None:
+            values, groups, version = prepared.meta_features
+            kb.set_meta_features(dataset_id, values, groups=groups, extractor_version=version, origin=origin)
+    return dataset_id
+
+
+def register_table(kb: KnowledgeBase, table: Table, *, origin: str, meta_features: bool = True,
+                   seed: int = 0) -> int:
+    """Store a dataset and (unless current already) its meta-features; return the dataset id.
+
+    The meta-features are computed before anything is written, and the dataset and its
+    meta-features are written in one transaction: a table whose meta-features fail leaves nothing.
+    """
+    return write_dataset(kb, prepare_dataset(kb, table, meta_features=meta_features, seed=seed), origin=origin)
+
+
+def build_from_pmlb(
+    kb: KnowledgeBase,
+    pmlb_dir: str | Path,
+    *,
+    space: str = "sklearn-cash",
+    n_configs: int = 64,
+    jobs: int = 1,
+    protocol: str = DEFAULT_PROTOCOL,
+    seed: int = 0,
+    eval_seed: int | None = None,
+    datasets: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    max_datasets: int | None = None,
+    timeout: float = 60.0,
+    memory_mb: int = 4096,
+    meta_features_only: bool = False,
+    with_meta_features: bool = True,
+    progress: bool = True,
+    batch_size: int = 25,
+    on_result: Callable[[int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> BuildReport:
+    """Evaluate every configuration on every PMLB classification dataset (the full matrix).
+
+    Args:
+        kb: the knowledge base to fill.
+        pmlb_dir: the PMLB folder (with ``index.csv`` and ``datasets/``) or its ``datasets/``.
+        space: the registered search space.
+        n_configs: configurations: the per-model defaults plus ``n_configs - 7`` draws.
+        jobs: worker processes.
+        protocol: evaluation protocol key (see :class:`~metakb.evaluation.Protocol`).
+        seed: seeds the draws, subsampling, splits and models.
+        eval_seed: seeds the subsampling, splits and models only (default: ``seed``). Another
+            value re-evaluates the same configurations on new splits: the matrix averages
+            the ``ok`` evaluations over seeds, so repeats reduce its noise, and comparing two
+            seeds measures that noise (``benchmarks/matrix_noise.py``).
+        datasets / exclude / max_datasets: which datasets (by PMLB name).
+        timeout / memory_mb: per-evaluation limits.
+        meta_features_only: (re)compute meta-features and store datasets, evaluate nothing.
+        with_meta_features: compute meta-features at all.
+        batch_size: results per write transaction.
+        executor: ``local`` (worker processes with timeout and memory cap) or ``dask`` (a
+            ``LocalCluster`` of ``jobs`` workers, or the cluster at ``scheduler``; the
+            cluster's own limits apply instead of ``timeout``/``memory_mb``).
+        scheduler: address of an existing Dask scheduler (implies ``executor='dask'``).
+    """
+    started = time.monotonic()
+    proto = Protocol.parse(protocol)
+    get_search_space(space)  # validate everything before the first write
+    if n_configs < 1:
+        raise ConfigError(f"--configs must be >= 1, got {n_configs}")
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if scheduler:
+        executor = "dask"
+    if executor not in ("local", "dask"):
+        raise ConfigError(f"--executor must be 'local' or 'dask', got {executor!r}")
+    if not timeout > 0:
+        raise ConfigError(f"--timeout must be > 0 seconds, got {timeout}")
+    if memory_mb < 0:
+        raise ConfigError(f"--memory-mb must be >= 0 MiB (0: none), got {memory_mb}")
+    folders = _select(pmlb_datasets(pmlb_dir), datasets, exclude, max_datasets)
+    eval_seed = seed if eval_seed is None else int(eval_seed)
+    settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
+                "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
+                "timeout": timeout, "memory_mb": memory_mb}
+    with kb.transaction():  # a space refused by the store (another definition) leaves no run
+        run_id = kb.create_run("build", settings, origin="metakb build")
+        origin = f"build:{run_id}"
+        space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)
+    report = BuildReport(run_id=run_id)
+    try:
+        report.configurations = len(config_ids)
+        registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress)
+        report.datasets = len(registered)
+        if not meta_features_only:
+            with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
+                                 origin, run_id, report, progress, batch_size, on_result)
+    except BaseException:
+        kb.update_run(run_id, status="interrupted")
+        raise
+    report.seconds = time.monotonic() - started
+    kb.update_run(run_id, status="finished", state={"report": report.__dict__})
+    return report
+
+
+def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:
+    """The per-evaluation limits of the ``local`` pool (a cluster applies its own)."""
+    return {"timeout": timeout, "memory_mb": memory_mb} if executor == "local" else {}
+
+
+def _select(folders: list[Path], names: Sequence[str] | None, exclude: Iterable[str],
+            limit: int | None) -> list[Path]:
+    by_name = {f.name: f for f in folders}
+    if names:
+        unknown = sorted(set(names) - set(by_name))
+        if unknown:
+            raise DataError(f"datasets {unknown} are not PMLB classification datasets in this folder")
+        folders = [by_name[n] for n in names]
+    excluded = set(exclude)
+    folders = [f for f in folders if f.name not in excluded]
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError(f"--max-datasets must be >= 1, got {limit}")
+        folders = folders[:limit]
+    return folders
+
+
+def _progress(iterable: Any, progress: bool, **kwargs: Any) -> Any:
+    if not progress:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with_mf: bool, seed: int,
+                       report: BuildReport, progress: bool) -> list[tuple[int, Path]]:
+    registered = []
+    for folder in _progress(folders, progress, desc="datasets + meta-features", unit="dataset"):
+        try:  # a dataset that cannot be loaded or registered is skipped (and reported), not fatal
+            table = load_pmlb(folder)
+            dataset_id = register_table(kb, table, origin=origin, meta_features=with_mf, seed=seed)
+        except DataError as exc:
+            report.failed_datasets[folder.name] = str(exc)
+            continue
+        registered.append((dataset_id, folder))
+    return registered
+
+
+def _results_source(executor: Executor) -> Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]]:
+    """A function mapping tasks to ``(task, result)`` as they finish on ``executor``."""
+    return functools.partial(evaluate_tasks, executor)
+
+
+def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], space_id: int, config_ids: list[int],
+                     proto: Protocol, seed: int,
+                     source: Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]],
+                     origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
+                     on_result: Callable[[int], None] | None) -> None:
+    done = kb.evaluated_keys(protocol=proto.key(), metric=proto.metric, space_id=space_id)
+    configs = {cid: kb.get_configuration(cid) for cid in config_ids}
+    tasks = []
+    for dataset_id, folder in registered:
+        ref = DataRef("pmlb", path=str(folder))
+        for cid in config_ids:
+            if (dataset_id, cid, 1.0, seed) in done:
+                report.skipped_existing += 1
+                continue
+            tasks.append(EvaluationTask((dataset_id, cid), ref, configs[cid], proto, 1.0, seed))
+    if not tasks:
+        return
+    batch: list[dict[str, Any]] = []
+    last_write = time.monotonic()
+    bar = _progress(None, progress, total=len(tasks), desc="evaluations", unit="eval", smoothing=0.05)
+    for task, result in source(tasks):
+        dataset_id, cid = task.key  # type: ignore[misc]
+        batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
+                      "protocol": proto.key(), "seed": seed, "metric": proto.metric,
+                      "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,
+                      **result.to_record()})
+        report.status_counts[result.status] = report.status_counts.get(result.status, 0) + 1
+        if len(batch) >= batch_size or time.monotonic() - last_write > 10:
+            report.evaluated += kb.add_evaluations(batch)
+            batch, last_write = [], time.monotonic()
+        if progress:
+            bar.update(1)
+        if on_result is not None:
+            on_result(report.evaluated + len(batch))
+    if batch:
+        report.evaluated += kb.add_evaluations(batch)
+    if progress:
+        bar.close()

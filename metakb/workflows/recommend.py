@@ -1,0 +1,132 @@
+"""The main job: recommend configurations for a new dataset from its nearest past datasets.
+
+Meta-features of the new dataset are computed, its nearest datasets in the knowledge base are
+found (kNN on scaled meta-features, or a learned Siamese embedding), and their best
+configurations are returned, each with the neighbours it came from, their distance and its
+score there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metakb.data import Table, load_table
+from metakb.errors import ConfigError
+from metakb.store import KnowledgeBase
+
+__all__ = ["RecommendedConfiguration", "RecommendationReport", "recommend", "query_meta_features"]
+
+
+@dataclass
+class RecommendedConfiguration:
+    """One recommended configuration with its provenance."""
+
+    rank: int
+    configuration_id: int
+    config: dict[str, Any]
+    label: str | None
+    sources: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON output."""
+        return {"rank": self.rank, "configuration_id": self.configuration_id, "label": self.label,
+                "config": self.config, "sources": self.sources}
+
+
+@dataclass
+class RecommendationReport:
+    """Recommendations for one dataset and how they were found."""
+
+    dataset: str
+    method: str
+    space: str
+    metric: str
+    recommendations: list[RecommendedConfiguration]
+    excluded_self: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON output."""
+        return {"dataset": self.dataset, "method": self.method, "space": self.space, "metric": self.metric,
+                "excluded_self": self.excluded_self, "notes": self.notes,
+                "recommendations": [r.to_dict() for r in self.recommendations]}
+
+
+def query_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, float], str]:
+    """The meta-features of a new dataset (the knowledge base's suite) and the extractor version."""
+    import meta_features
+
+    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed)
+    return dict(result), meta_features.EXTRACTOR_VERSION
+
+
+def recommend(
+    data: Table | str | Path,
+    kb: KnowledgeBase,
+    *,
+    target: str | None = None,
+    k: int = 5,
+    method: str = "knn",
+    n_neighbors: int = 5,
+    space: str = "sklearn-cash",
+    metric: str = "balanced_accuracy",
+    include_self: bool = False,
+) -> RecommendationReport:
+    """Recommend ``k`` configurations of ``space`` for a dataset.
+
+    Args:
+        data: a loaded :class:`~metakb.data.Table` or a file path (then ``target`` is required).
+        kb: the knowledge base to learn from.
+        k: how many configurations.
+        method: ``knn`` (distance on scaled meta-features) or ``siamese`` (learned embedding).
+        n_neighbors: nearest datasets to draw configurations from.
+        include_self: keep the dataset itself as a neighbour when the knowledge base holds it
+            (by content); by default it is left out so that recommendations come from others.
+
+    Raises:
+        ConfigError: ``k`` or ``n_neighbors`` < 1, or an unknown method.
+        DataError: the file cannot be used.
+        NotFoundError: the space is not in the knowledge base.
+
+    Example:
+        >>> from metakb import open_kb, recommend                       # doctest: +SKIP
+        >>> report = recommend("data.csv", open_kb(), target="class", k=5)
+        >>> report.recommendations[0].config, report.recommendations[0].sources[0]
+    """
+    if k < 1:
+        raise ConfigError(f"The 'k' parameter of recommend must be an int in the range [1, inf). Got {k} instead.")
+    if n_neighbors < 1:
+        raise ConfigError(f"The 'n_neighbors' parameter of recommend must be an int in the range [1, inf). "
+                          f"Got {n_neighbors} instead.")
+    if not isinstance(data, Table):
+        if not target:
+            raise ConfigError("a target column is needed to load a data file (--target COL)")
+        data = load_table(data, target)
+    from metakb.workflows.warmstart import load_warm_starter
+
+    kb.get_space(space)
+    starter = load_warm_starter(kb, method, space, metric, n_neighbors=n_neighbors)
+    query, version = query_meta_features(data)
+    excluded = None
+    known = kb.find_dataset(data.content_hash())
+    if known is not None and not include_self:
+        excluded = known["name"]
+    recs = starter.recommend(query, n_configs=k, exclude_datasets=[excluded] if excluded else [])
+    configurations = kb.configurations(space)
+    out = []
+    for rec in recs:
+        row = configurations.loc[rec.configuration_id]
+        out.append(RecommendedConfiguration(rank=rec.rank, configuration_id=int(rec.configuration_id),
+                                            config=row["config"],
+                                            label=row["label"] if isinstance(row["label"], str) else None,
+                                            sources=[s.to_dict() for s in rec.sources]))
+    stored_versions = set(kb.meta_feature_versions().values())
+    notes: dict[str, Any] = {"extractor_version": version}
+    if stored_versions and stored_versions != {version}:
+        notes["warning"] = (f"the knowledge base's meta-features come from extractor version(s) "
+                            f"{sorted(stored_versions)}, this one is {version}; refresh them with "
+                            "`metakb build --meta-features-only`")
+    return RecommendationReport(dataset=data.name, method=method, space=space, metric=metric,
+                                recommendations=out, excluded_self=excluded, notes=notes)

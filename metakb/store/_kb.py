@@ -38,6 +38,13 @@ from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
 __all__ = ["KnowledgeBase", "EVALUATION_STATUSES"]
 
 EVALUATION_STATUSES = ("ok", "crashed", "timeout", "memout")
+#: The identity of an evaluation cell (the evaluations table's UNIQUE key).
+_CELL_FIELDS = ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric")
+#: Evaluations of one run: those it stored and those another run had stored first.
+_OF_RUN = " AND e.id IN (SELECT evaluation_id FROM run_evaluations WHERE run_id = ?)"
+#: A running run whose heartbeat is older than this (seconds) is reported stale.
+STALE_AFTER_SECONDS = 600.0
+
 _EVALUATION_FIELDS = (
     "dataset_id", "configuration_id", "budget", "protocol", "seed", "metric", "higher_is_better",
     "value", "scores", "fit_seconds", "status", "error", "run_id", "origin",
@@ -502,7 +509,19 @@ class KnowledgeBase:
                 "ON CONFLICT (dataset_id, configuration_id, budget, protocol, seed, metric) DO NOTHING",
                 [(*row, now) for row in rows])
             added = self._conn.total_changes - before
+            self._link_run_evaluations(rows)
         return int(added)
+
+    def _link_run_evaluations(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Record every run that evaluated a cell, also when another run had stored it first."""
+        at = {name: i for i, name in enumerate(_EVALUATION_FIELDS)}
+        links = [(row[at["run_id"]], *(row[at[k]] for k in _CELL_FIELDS))
+                 for row in rows if row[at["run_id"]] is not None]
+        if links:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?, id "
+                "FROM evaluations WHERE dataset_id = ? AND configuration_id = ? AND budget = ? "
+                "AND protocol = ? AND seed = ? AND metric = ?", links)
 
     @staticmethod
     def _evaluation_row(record: Mapping[str, Any], index: int = 0) -> tuple[Any, ...]:
@@ -558,7 +577,7 @@ class KnowledgeBase:
         if space_id is not None:
             sql, params = sql + " AND c.space_id = ?", [*params, int(space_id)]
         if run_id is not None:
-            sql, params = sql + " AND e.run_id = ?", [*params, run_id]
+            sql, params = sql + _OF_RUN, [*params, run_id]
         return {(int(a), int(b), float(c), int(d)) for a, b, c, d in self._conn.execute(sql, params)}
 
     def evaluations(self, *, dataset: int | str | None = None, space: int | str | None = None,
@@ -573,7 +592,7 @@ class KnowledgeBase:
         if space is not None:
             sql, params = sql + " AND c.space_id = ?", [*params, self.get_space(space)["id"]]
         if run_id is not None:
-            sql, params = sql + " AND e.run_id = ?", [*params, run_id]
+            sql, params = sql + _OF_RUN, [*params, run_id]
         if status is not None:
             sql, params = sql + " AND e.status = ?", [*params, status]
         return self._frame(sql + " ORDER BY e.id", params)
@@ -625,27 +644,79 @@ class KnowledgeBase:
     def create_run(self, kind: str, settings: Mapping[str, Any], *, origin: str,
                    dataset_id: int | None = None, space_id: int | None = None,
                    run_id: str | None = None) -> str:
-        """Record a new run (a build, an optimizer run, an import) and return its id."""
+        """Record a new run (a build, an optimizer run, an import) and return its id.
+
+        The run is owned by this process (host and pid are recorded) and its heartbeat starts
+        now; see :meth:`stale_runs`.
+        """
         run_id = run_id or f"{kind}-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
         now = utc_now()
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO runs (id, kind, dataset_id, space_id, settings, state, status, origin, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, 'running', ?, ?, ?)",
-                (run_id, kind, dataset_id, space_id, canonical_json(dict(settings)), origin, now, now))
+                "created_at, updated_at, owner, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?)",
+                (run_id, kind, dataset_id, space_id, canonical_json(dict(settings)), origin, now, now,
+                 canonical_json(_this_process()), now))
         return run_id
 
     def update_run(self, run_id: str, *, status: str | None = None,
-                   state: Mapping[str, Any] | None = None) -> None:
-        """Change a run's status and/or saved state."""
+                   state: Mapping[str, Any] | None = None,
+                   elapsed_seconds: float | None = None) -> None:
+        """Change a run's status, saved state and/or wall seconds spent so far.
+
+        Every update is also a heartbeat; setting the status to ``running`` (a resumed run)
+        makes this process the run's owner.
+        """
         self.get_run(run_id)
+        now = utc_now()
         with self.transaction():
             if status is not None:
                 self._conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
-                                   (status, utc_now(), run_id))
+                                   (status, now, run_id))
+            if status == "running":
+                self._conn.execute("UPDATE runs SET owner = ? WHERE id = ?",
+                                   (canonical_json(_this_process()), run_id))
             if state is not None:
                 self._conn.execute("UPDATE runs SET state = ?, updated_at = ? WHERE id = ?",
-                                   (canonical_json(dict(state)), utc_now(), run_id))
+                                   (canonical_json(dict(state)), now, run_id))
+            if elapsed_seconds is not None:
+                self._conn.execute("UPDATE runs SET elapsed_seconds = ? WHERE id = ?",
+                                   (float(elapsed_seconds), run_id))
+            self._conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (now, run_id))
+
+    def heartbeat(self, run_id: str) -> None:
+        """Say that the process running ``run_id`` is alive (long evaluations call it)."""
+        with self.transaction():
+            self._conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (utc_now(), run_id))
+
+    def stale_runs(self, *, max_age: float = STALE_AFTER_SECONDS) -> list[dict[str, Any]]:
+        """Runs marked ``running`` whose process is gone: killed, crashed, or on another machine
+        and silent for more than ``max_age`` seconds (the heartbeat rule of Optuna's RDB storage).
+
+        On the machine that started a run, a run is stale as soon as its process no longer
+        exists; this reads only, it changes nothing (resume such a run, or see ``db check``).
+        """
+        import datetime as dt
+
+        now = dt.datetime.now(dt.timezone.utc)
+        stale = []
+        with self._reading():
+            rows = self._conn.execute(
+                "SELECT id, kind, owner, heartbeat_at, updated_at FROM runs WHERE status = 'running'"
+            ).fetchall()
+        for run_id, kind, owner, heartbeat, updated in rows:
+            owner = json.loads(owner) if owner else None
+            beat = dt.datetime.fromisoformat(heartbeat or updated)
+            beat = beat if beat.tzinfo else beat.replace(tzinfo=dt.timezone.utc)
+            age = (now - beat).total_seconds()
+            gone = owner is not None and owner.get("host") == _this_process()["host"] \
+                and not _process_alive(int(owner["pid"]))
+            if gone or age > max_age:
+                why = (f"its process {owner['pid']} is gone" if gone
+                       else f"no heartbeat for {age:.0f} s")
+                stale.append({"id": run_id, "kind": kind, "why": why})
+        return stale
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """A run with its settings and state decoded from JSON."""
@@ -821,6 +892,8 @@ class KnowledgeBase:
                 bad = int(self._conn.execute(sql).fetchone()[0])
             if bad:
                 problems.append(f"{label}: {bad}")
+        problems += [f"stale run {r['id']} ({r['kind']}): marked running, but {r['why']}; "
+                     "resume it or ignore it" for r in self.stale_runs()]
         if self.schema_version != latest_version():
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
@@ -864,3 +937,22 @@ def _same_json(a: str, b: str) -> bool:
         return bool(json.loads(a) == json.loads(b))
     except json.JSONDecodeError:
         return False
+
+
+def _this_process() -> dict[str, Any]:
+    import os
+    import socket
+
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True

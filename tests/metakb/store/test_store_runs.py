@@ -1,0 +1,60 @@
+"""Runs own every cell they evaluated, and a run whose process is gone is reported stale."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from metakb.store import KnowledgeBase
+
+
+def test_two_runs_evaluating_the_same_cell_both_own_it(store, h):
+    space, d = h.add_space(store), h.add_dataset(store)
+    c1 = store.add_configuration(space, {"a": 1}, origin="t")
+    c2 = store.add_configuration(space, {"a": 2}, origin="t")
+    first = store.create_run("optimize", {}, origin="test")
+    second = store.create_run("optimize", {}, origin="test")
+    assert store.add_evaluations([h.evaluation(d, c1, run_id=first)]) == 1
+    # the same cell again (another run, same seed) and one cell of its own
+    assert store.add_evaluations([h.evaluation(d, c1, run_id=second),
+                                  h.evaluation(d, c2, run_id=second)]) == 1
+    assert len(store.evaluations()) == 2  # one row per cell
+    assert sorted(store.evaluations(run_id=first)["configuration_id"]) == [c1]
+    assert sorted(store.evaluations(run_id=second)["configuration_id"]) == [c1, c2]
+    keys = store.evaluated_keys(protocol="holdout:0.33", metric="balanced_accuracy", run_id=second)
+    assert keys == {(d, c1, 1.0, 0), (d, c2, 1.0, 0)}
+    # the row itself keeps the run that wrote it first
+    row = store.evaluations(run_id=second).set_index("configuration_id").loc[c1]
+    assert row["run_id"] == first
+
+
+def test_a_live_run_is_not_stale_and_a_killed_one_is(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    with KnowledgeBase(path) as kb:
+        live = kb.create_run("optimize", {}, origin="test")
+        assert kb.stale_runs() == []
+    # a run created by a process that then dies without marking it (kill -9)
+    code = ("from metakb.store import KnowledgeBase;"
+            f"kb = KnowledgeBase({str(path)!r});"
+            "print(kb.create_run('optimize', {}, origin='test'))")
+    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    with KnowledgeBase(path) as kb:
+        stale = kb.stale_runs()
+        assert [r["id"] for r in stale] == [dead]
+        assert "is gone" in stale[0]["why"]
+        assert any(dead in problem for problem in kb.check())
+        assert live not in {r["id"] for r in stale}
+        kb.update_run(dead, status="interrupted")
+        assert kb.stale_runs() == []
+
+
+def test_a_silent_run_of_another_machine_goes_stale_after_max_age(store):
+    run = store.create_run("optimize", {}, origin="test")
+    store._conn.execute("UPDATE runs SET owner = ?, heartbeat_at = ? WHERE id = ?",
+                        (json.dumps({"host": "elsewhere", "pid": 1}), "2026-01-01T00:00:00Z", run))
+    assert [r["id"] for r in store.stale_runs()] == [run]
+    store.heartbeat(run)
+    assert store.stale_runs() == []
+    assert store.stale_runs(max_age=-1)  # any age is too old

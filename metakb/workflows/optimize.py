@@ -45,12 +45,13 @@ class OptimizationReport:
         return dict(self.__dict__)
 
 
-def _evaluate_in_process(table: Any, protocol: Any, seed: int, config: dict, budget: float
+def _evaluate_in_process(ref: Any, protocol: Any, seed: int, config: dict, budget: float
                          ) -> dict[str, Any]:
-    """Evaluate on a Dask worker (no timeout there: Dask owns the process)."""
-    from metakb.evaluation import evaluate_configuration
+    """Evaluate on a Dask worker through :func:`metakb.evaluation.run_task`, the task runner
+    every executor uses (no timeout there: Dask owns the process)."""
+    from metakb.evaluation import EvaluationTask, run_task
 
-    result = evaluate_configuration(table, config, protocol=protocol, budget=budget, seed=seed)
+    result = run_task(EvaluationTask("optimize", ref, config, protocol, budget, seed))
     return _as_outcome(result, protocol.higher_is_better)
 
 
@@ -125,11 +126,11 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed}
 
+    ref = DataRef("table", table=table, key=content_hash)
     with contextlib.ExitStack() as stack:
         executor = None
         if pool is not None:
             stack.enter_context(pool)
-            ref = DataRef("table", table=table, key=content_hash)
 
             def objective(config: dict, budget: float) -> dict[str, Any]:
                 task = EvaluationTask("optimize", ref, config, proto, budget, seed)
@@ -140,7 +141,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
 
             # connected before the first write: an unreachable scheduler leaves the KB unchanged
             executor = stack.enter_context(DaskExecutor(n_workers, address=scheduler))
-            objective = functools.partial(_evaluate_in_process, table, proto, seed)
+            objective = functools.partial(_evaluate_in_process, ref, proto, seed)
         if resume is None:
             with kb.transaction():
                 dataset_id = write_dataset(kb, prepared, origin="metakb optimize")

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from metakb.errors import ConfigError
+from metakb.executors import Executor
 from metakb.optimizers import BOHB, BaseOptimizer, Result
 from metakb.optimizers.warmstart import prior_from_scores, similarity_weights
 from metakb.workflows.build import prepare_dataset, write_dataset
@@ -45,12 +47,13 @@ class OptimizationReport:
         return dict(self.__dict__)
 
 
-def _evaluate_in_process(table: Any, protocol: Any, seed: int, config: dict, budget: float
+def _evaluate_in_process(ref: Any, protocol: Any, seed: int, config: dict, budget: float
                          ) -> dict[str, Any]:
-    """Evaluate on a Dask worker (no timeout there: Dask owns the process)."""
-    from metakb.evaluation import evaluate_configuration
+    """Evaluate on a Dask worker through :func:`metakb.evaluation.run_task`, the task runner
+    every executor uses (no timeout there: Dask owns the process)."""
+    from metakb.evaluation import EvaluationTask, run_task
 
-    result = evaluate_configuration(table, config, protocol=protocol, budget=budget, seed=seed)
+    result = run_task(EvaluationTask("optimize", ref, config, protocol, budget, seed))
     return _as_outcome(result, protocol.higher_is_better)
 
 
@@ -90,7 +93,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
             ``resume`` run that is not an optimize run of this table's dataset.
         NotFoundError: the run, space or portfolio is not in the knowledge base.
     """
-    from metakb.evaluation import DataRef, EvaluationTask, Protocol, WorkerPool, evaluate_tasks
+    from metakb.evaluation import DataRef, Protocol, WorkerPool
     from metakb.spaces import get_search_space, space_to_json
 
     if warm_start not in WARM_STARTS:
@@ -125,22 +128,9 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed}
 
+    ref = DataRef("table", table=table, key=content_hash)
     with contextlib.ExitStack() as stack:
-        executor = None
-        if pool is not None:
-            stack.enter_context(pool)
-            ref = DataRef("table", table=table, key=content_hash)
-
-            def objective(config: dict, budget: float) -> dict[str, Any]:
-                task = EvaluationTask("optimize", ref, config, proto, budget, seed)
-                _, evaluation = next(evaluate_tasks(pool, [task]))
-                return _as_outcome(evaluation, proto.higher_is_better)
-        else:
-            from metakb.executors import DaskExecutor
-
-            # connected before the first write: an unreachable scheduler leaves the KB unchanged
-            executor = stack.enter_context(DaskExecutor(n_workers, address=scheduler))
-            objective = functools.partial(_evaluate_in_process, table, proto, seed)
+        objective, executor = _objective(stack, pool, ref, proto, seed, n_workers, scheduler)
         if resume is None:
             with kb.transaction():
                 dataset_id = write_dataset(kb, prepared, origin="metakb optimize")
@@ -150,21 +140,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                                        dataset_id=dataset_id, space_id=space_id)
                 kb.update_run(run_id, state=opt.state().to_dict())
 
-        def store(optimizer: BaseOptimizer, result: Result) -> None:
-            info = result.info
-            with kb.transaction():
-                config_id = kb.add_configuration(space_id, result.config,
-                                                 origin=f"optimize:{run_id}")
-                kb.add_evaluations([{
-                    "dataset_id": dataset_id, "configuration_id": config_id,
-                    "budget": result.budget, "protocol": proto.key(), "seed": seed,
-                    "metric": proto.metric, "higher_is_better": proto.higher_is_better,
-                    "value": info.get("value"), "scores": info.get("scores") or {},
-                    "fit_seconds": info.get("fit_seconds"),
-                    "status": info.get("status", "crashed"), "error": info.get("error"),
-                    "run_id": run_id, "origin": f"optimize:{run_id}"}])
-                kb.update_run(run_id, state=optimizer.state().to_dict())
-
+        store = _store_callback(kb, run_id, dataset_id, space_id, proto, seed)
         try:
             result = opt.optimize(objective, time_budget=time_budget, n_evaluations=n_evaluations,
                                   executor=executor, callback=store, progress=progress)
@@ -172,6 +148,60 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
             kb.update_run(run_id, status="interrupted")  # continue it with resume=run_id
             raise
     kb.update_run(run_id, status="finished")
+    return _report(opt, result, run_id, table.name, proto, warm_start)
+
+
+def _objective(stack: contextlib.ExitStack, pool: Any, ref: Any, proto: Any, seed: int, n_workers: int,
+               scheduler: str | None) -> tuple[Callable[[dict, float], dict[str, Any]], Executor | None]:
+    """The objective of the optimizer and the executor it runs on (None: called in this process).
+
+    Locally each evaluation goes to the worker pool (one at a time, with its timeout and memory
+    cap) through :func:`metakb.evaluation.evaluate_tasks`; with several workers or a scheduler the
+    optimizer submits :func:`_evaluate_in_process` to a Dask executor.
+    """
+    from metakb.evaluation import EvaluationTask, evaluate_tasks
+
+    if pool is not None:
+        stack.enter_context(pool)
+
+        def objective(config: dict, budget: float) -> dict[str, Any]:
+            task = EvaluationTask("optimize", ref, config, proto, budget, seed)
+            _, evaluation = next(evaluate_tasks(pool, [task]))
+            return _as_outcome(evaluation, proto.higher_is_better)
+
+        return objective, None
+    from metakb.executors import DaskExecutor
+
+    # connected before the first write: an unreachable scheduler leaves the KB unchanged
+    executor = stack.enter_context(DaskExecutor(n_workers, address=scheduler))
+    return functools.partial(_evaluate_in_process, ref, proto, seed), executor
+
+
+def _store_callback(kb: Any, run_id: str, dataset_id: int, space_id: int, proto: Any, seed: int
+                    ) -> Callable[[BaseOptimizer, Result], None]:
+    """The optimizer's callback: store each result and the optimizer's state in one transaction."""
+
+    def store(optimizer: BaseOptimizer, result: Result) -> None:
+        info = result.info
+        with kb.transaction():
+            config_id = kb.add_configuration(space_id, result.config,
+                                             origin=f"optimize:{run_id}")
+            kb.add_evaluations([{
+                "dataset_id": dataset_id, "configuration_id": config_id,
+                "budget": result.budget, "protocol": proto.key(), "seed": seed,
+                "metric": proto.metric, "higher_is_better": proto.higher_is_better,
+                "value": info.get("value"), "scores": info.get("scores") or {},
+                "fit_seconds": info.get("fit_seconds"),
+                "status": info.get("status", "crashed"), "error": info.get("error"),
+                "run_id": run_id, "origin": f"optimize:{run_id}"}])
+            kb.update_run(run_id, state=optimizer.state().to_dict())
+
+    return store
+
+
+def _report(opt: BaseOptimizer, result: Any, run_id: str, dataset: str, proto: Any,
+            warm_start: str) -> OptimizationReport:
+    """The report of a finished run: the incumbent and the trajectory, as scores."""
     sign = -1.0 if proto.higher_is_better else 1.0
     best = opt.incumbent()
     trajectory = [{"seconds": round(t["seconds"], 3), "evaluations": int(t["n_evaluations"]),
@@ -179,7 +209,7 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                    if math.isfinite(t["incumbent_loss"]) else None}
                   for t in result.trajectory]
     return OptimizationReport(
-        run_id=run_id, dataset=table.name, metric=proto.metric,
+        run_id=run_id, dataset=dataset, metric=proto.metric,
         higher_is_better=proto.higher_is_better,
         best_config=best.config if best else None,
         best_score=sign * best.loss if best and math.isfinite(best.loss) else None,

@@ -11,6 +11,9 @@ from metakb.errors import ConfigError
 
 __all__ = ["register", "parse_duration"]
 
+#: The time limit of a new run given neither --time-budget nor --n-evaluations.
+DEFAULT_TIME_BUDGET = "10m"
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
 
 
@@ -31,10 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "configuration, its score and the trajectory.")
     p.add_argument("data", metavar="DATA", nargs="?", help="CSV/TSV/ARFF/Parquet file")
     p.add_argument("--target", metavar="COL", help="the class column")
-    p.add_argument("--time-budget", default="10m", metavar="T",
-                   help="wall time, e.g. 90s, 10m, 1h (default: 10m)")
+    p.add_argument("--time-budget", default=None, metavar="T",
+                   help="wall time of the whole run, e.g. 90s, 10m, 1h (default: 10m unless "
+                        "--n-evaluations is given; a resumed run keeps its own limits)")
     p.add_argument("--n-evaluations", type=int, default=None, metavar="N",
-                   help="stop after N evaluations instead (or as well)")
+                   help="stop after N evaluations in all (a total, also with --resume)")
     p.add_argument("--warm-start", default="none", choices=["none", "knn", "portfolio"],
                    help="evaluate kNN recommendations or a portfolio first and seed the model "
                         "with similar datasets' evaluations (default: none)")
@@ -46,7 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="evaluations at once, on a Dask LocalCluster when N > 1 (default: 1)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="use an existing Dask cluster (tcp://host:8786)")
-    p.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run")
+    p.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue an interrupted run to its limits (DATA and --target are "
+                        "optional: the run remembers its file)")
     p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
     p.add_argument("--protocol", default="holdout:0.33:max_rows=1500",
                    help="evaluation protocol (default: holdout:0.33:max_rows=1500)")
@@ -66,16 +72,19 @@ def _run(args: argparse.Namespace) -> int:
     from metakb.data import load_table
     from metakb.workflows.optimize import optimize_table
 
-    if not args.data:
+    if not args.resume and not args.data:
         raise ConfigError("DATA is required (the dataset file to tune on)")
-    if not args.target:
+    if args.data and not args.target:
         raise ConfigError("--target COL is required")
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1; got {args.workers}")
-    table = load_table(args.data, args.target)
+    time_budget = parse_duration(args.time_budget) if args.time_budget is not None else None
+    if time_budget is None and args.n_evaluations is None and not args.resume:
+        time_budget = parse_duration(DEFAULT_TIME_BUDGET)
+    table = load_table(args.data, args.target) if args.data else None
     with open_from_args(args) as kb:
         report = optimize_table(
-            table, kb, time_budget=parse_duration(args.time_budget),
+            table, kb, time_budget=time_budget,
             n_evaluations=args.n_evaluations, space=args.space, protocol=args.protocol,
             min_budget=args.min_budget, eta=args.eta, warm_start=args.warm_start,
             n_initial=args.n_initial, portfolio=args.portfolio, n_workers=args.workers,

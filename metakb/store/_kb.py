@@ -705,15 +705,15 @@ class KnowledgeBase:
             rows = self._conn.execute(
                 "SELECT id, kind, owner, heartbeat_at, updated_at FROM runs WHERE status = 'running'"
             ).fetchall()
-        for run_id, kind, owner, heartbeat, updated in rows:
-            owner = json.loads(owner) if owner else None
+        for run_id, kind, owner_json, heartbeat, updated in rows:
+            owner: dict[str, Any] = json.loads(owner_json) if owner_json else {}
             beat = dt.datetime.fromisoformat(heartbeat or updated)
             beat = beat if beat.tzinfo else beat.replace(tzinfo=dt.timezone.utc)
             age = (now - beat).total_seconds()
-            gone = owner is not None and owner.get("host") == _this_process()["host"] \
+            gone = bool(owner) and owner.get("host") == _this_process()["host"] \
                 and not _process_alive(int(owner["pid"]))
             if gone or age > max_age:
-                why = (f"its process {owner['pid']} is gone" if gone
+                why = (f"its process {owner.get('pid')} is gone" if gone
                        else f"no heartbeat for {age:.0f} s")
                 stale.append({"id": run_id, "kind": kind, "why": why})
         return stale

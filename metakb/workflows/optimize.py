@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +66,7 @@ def _as_outcome(result: Any, higher_is_better: bool) -> dict[str, Any]:
     return {"loss": loss, **record}
 
 
-def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
+def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = None,
                    n_evaluations: int | None = None, space: str = "sklearn-cash",
                    protocol: str = "holdout:0.33:max_rows=1500", min_budget: float = 1 / 9,
                    max_budget: float = 1.0, eta: float = 3, warm_start: str = "none",
@@ -79,10 +81,13 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
     transaction, so a refused call leaves the knowledge base unchanged.
 
     Args:
-        table: a :class:`metakb.data.Table`.
+        table: a :class:`metakb.data.Table`; None with ``resume`` reloads the file the run was
+            started on (its path, target and categorical columns are stored with the run).
         kb: an open :class:`metakb.store.KnowledgeBase`.
         time_budget: seconds; no new evaluation starts after it.
-        n_evaluations: or a number of evaluations.
+        n_evaluations: or a number of evaluations. Both are the run's *total* limits: a resumed
+            run continues to the limits it was started with (or to new totals when given),
+            counting the evaluations and wall seconds of its earlier sessions.
         warm_start: ``none``, ``knn`` (recommendations of the nearest datasets first, and a KDE
             prior from their evaluations weighted by similarity) or ``portfolio`` (a stored
             portfolio first, and a prior from every dataset).
@@ -98,6 +103,12 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
 
     if warm_start not in WARM_STARTS:
         raise ConfigError(f"warm start {warm_start!r} is unknown; expected one of {WARM_STARTS}")
+    run = kb.get_run(resume) if resume is not None else None
+    if run is not None:
+        time_budget, n_evaluations = _resumed_limits(run, time_budget, n_evaluations)
+        table = table if table is not None else _stored_table(run)
+    elif table is None:
+        raise ConfigError("optimize needs a table (the dataset to tune on) unless it resumes a run")
     _check_limits(time_budget, n_evaluations)
     if n_workers < 1:
         raise ConfigError(f"n_workers must be an int >= 1; got {n_workers!r}")
@@ -108,16 +119,21 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
     configspace = spec.build()
     proto = Protocol.parse(protocol)
     content_hash = table.content_hash()  # once: it reads every value of the table
-    if resume is not None:
-        run = kb.get_run(resume)
+    spent = 0.0
+    if run is not None:
         _check_resumable(kb, run, table, content_hash)
         from metakb.optimizers import restore
 
         opt: BaseOptimizer = restore(run["state"])
-        run_id, settings = resume, run["settings"]
+        run_id, settings = run["id"], run["settings"]
         proto = Protocol.parse(settings["protocol"])
         seed, warm_start = int(settings["seed"]), settings.get("warm_start", warm_start)
         dataset_id, space_id = run["dataset_id"], run["space_id"]
+        spent = float(run.get("elapsed_seconds") or 0.0)
+        if _limits_reached(opt, spent, time_budget, n_evaluations):
+            kb.update_run(run_id, status="finished")
+            return _report(opt, None, run_id, table.name, proto, warm_start)
+        kb.update_run(run_id, status="running")  # this process owns it now
     else:
         initial, prior = _warm_start_lists(kb, table, warm_start, space, proto, n_initial,
                                            portfolio)
@@ -126,7 +142,9 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
         prepared = prepare_dataset(kb, table, meta_features=True, seed=0, content_hash=content_hash)
         settings = {"dataset": table.name, "space": space, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
-                    "warm_start": warm_start, "seed": seed}
+                    "warm_start": warm_start, "seed": seed,
+                    "limits": {"time_budget": time_budget, "n_evaluations": n_evaluations},
+                    "data": _table_source(table)}
 
     ref = DataRef("table", table=table, key=content_hash)
     with contextlib.ExitStack() as stack:
@@ -140,15 +158,97 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
                                        dataset_id=dataset_id, space_id=space_id)
                 kb.update_run(run_id, state=opt.state().to_dict())
 
-        store = _store_callback(kb, run_id, dataset_id, space_id, proto, seed)
+        clock = _RunClock(kb, run_id, spent)
+        store = _store_callback(kb, run_id, dataset_id, space_id, proto, seed, clock)
+        remaining_time = None if time_budget is None else time_budget - spent
+        remaining_evaluations = (None if n_evaluations is None
+                                 else n_evaluations - len(opt.history))
         try:
-            result = opt.optimize(objective, time_budget=time_budget, n_evaluations=n_evaluations,
-                                  executor=executor, callback=store, progress=progress)
+            with clock:
+                result = opt.optimize(objective, time_budget=remaining_time,
+                                      n_evaluations=remaining_evaluations,
+                                      executor=executor, callback=store, progress=progress)
         except BaseException:
-            kb.update_run(run_id, status="interrupted")  # continue it with resume=run_id
+            kb.update_run(run_id, status="interrupted",  # continue it with resume=run_id
+                          elapsed_seconds=clock.elapsed())
             raise
-    kb.update_run(run_id, status="finished")
+    kb.update_run(run_id, status="finished", elapsed_seconds=clock.elapsed())
     return _report(opt, result, run_id, table.name, proto, warm_start)
+
+
+class _RunClock:
+    """The run's wall seconds over all its sessions, and its heartbeat while it runs.
+
+    A background thread says every ``interval`` seconds that the run is alive, so that a run
+    whose evaluations take minutes is not taken for a dead one (``KnowledgeBase.stale_runs``).
+    """
+
+    def __init__(self, kb: Any, run_id: str, spent: float, interval: float = 60.0) -> None:
+        self.kb, self.run_id, self.spent, self.interval = kb, run_id, spent, interval
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def elapsed(self) -> float:
+        """Seconds spent by this run, earlier sessions included."""
+        return self.spent + (time.monotonic() - self._start)
+
+    def __enter__(self) -> _RunClock:
+        self._start = time.monotonic()
+        if self.kb.path != ":memory:":
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            with contextlib.suppress(Exception):  # a missed beat only delays staleness
+                self.kb.heartbeat(self.run_id)
+
+
+def _table_source(table: Any) -> dict[str, Any] | None:
+    """Where a file-backed table comes from, so that ``resume`` can reload it alone."""
+    if table.source != "file" or not table.source_id:
+        return None
+    categorical = [str(c) for c, flag in zip(table.X.columns, table.categorical, strict=True)
+                   if flag]
+    return {"path": table.source_id, "target": table.target, "name": table.name,
+            "categorical": categorical}
+
+
+def _stored_table(run: dict[str, Any]) -> Any:
+    """The table a run was started on, reloaded from its file (``resume`` without DATA)."""
+    from metakb.data import load_table
+
+    source = run["settings"].get("data")
+    if not source:
+        raise ConfigError(f"run {run['id']!r} does not record its data file; resume it with "
+                          "DATA and --target")
+    return load_table(source["path"], source["target"], name=source["name"],
+                      categorical=source["categorical"])
+
+
+def _resumed_limits(run: dict[str, Any], time_budget: float | None, n_evaluations: int | None
+                    ) -> tuple[float | None, int | None]:
+    """A resumed run's total limits: the ones given now, else the ones it was started with."""
+    if time_budget is not None or n_evaluations is not None:
+        return time_budget, n_evaluations
+    limits = run["settings"].get("limits")
+    if not limits:
+        raise ConfigError(f"run {run['id']!r} does not record its limits; resume it with "
+                          "--n-evaluations or --time-budget (totals for the whole run)")
+    return limits.get("time_budget"), limits.get("n_evaluations")
+
+
+def _limits_reached(opt: BaseOptimizer, spent: float, time_budget: float | None,
+                    n_evaluations: int | None) -> bool:
+    return ((n_evaluations is not None and len(opt.history) >= n_evaluations)
+            or (time_budget is not None and spent >= time_budget))
 
 
 def _objective(stack: contextlib.ExitStack, pool: Any, ref: Any, proto: Any, seed: int, n_workers: int,
@@ -177,8 +277,8 @@ def _objective(stack: contextlib.ExitStack, pool: Any, ref: Any, proto: Any, see
     return functools.partial(_evaluate_in_process, ref, proto, seed), executor
 
 
-def _store_callback(kb: Any, run_id: str, dataset_id: int, space_id: int, proto: Any, seed: int
-                    ) -> Callable[[BaseOptimizer, Result], None]:
+def _store_callback(kb: Any, run_id: str, dataset_id: int, space_id: int, proto: Any, seed: int,
+                    clock: _RunClock) -> Callable[[BaseOptimizer, Result], None]:
     """The optimizer's callback: store each result and the optimizer's state in one transaction."""
 
     def store(optimizer: BaseOptimizer, result: Result) -> None:
@@ -194,7 +294,8 @@ def _store_callback(kb: Any, run_id: str, dataset_id: int, space_id: int, proto:
                 "fit_seconds": info.get("fit_seconds"),
                 "status": info.get("status", "crashed"), "error": info.get("error"),
                 "run_id": run_id, "origin": f"optimize:{run_id}"}])
-            kb.update_run(run_id, state=optimizer.state().to_dict())
+            kb.update_run(run_id, state=optimizer.state().to_dict(),
+                          elapsed_seconds=clock.elapsed())
 
     return store
 
@@ -207,7 +308,7 @@ def _report(opt: BaseOptimizer, result: Any, run_id: str, dataset: str, proto: A
     trajectory = [{"seconds": round(t["seconds"], 3), "evaluations": int(t["n_evaluations"]),
                    "best_score": sign * t["incumbent_loss"]
                    if math.isfinite(t["incumbent_loss"]) else None}
-                  for t in result.trajectory]
+                  for t in (result.trajectory if result is not None else [])]
     return OptimizationReport(
         run_id=run_id, dataset=dataset, metric=proto.metric,
         higher_is_better=proto.higher_is_better,
@@ -239,6 +340,9 @@ def _check_resumable(kb: Any, run: dict[str, Any], table: Any, content_hash: str
                           "is a different dataset; resume it with that dataset's file")
     if not run["state"]:
         raise ConfigError(f"run {run['id']!r} has no saved optimizer state to resume")
+    if run["status"] == "running" and run["id"] not in {r["id"] for r in kb.stale_runs()}:
+        raise ConfigError(f"run {run['id']!r} is still running (owner {run.get('owner')}); "
+                          "wait for it to finish, or stop it before resuming")
 
 
 def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: Any,

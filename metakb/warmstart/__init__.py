@@ -1,6 +1,6 @@
 """Warm starting: which configurations to try first on a new dataset, learned from the KB.
 
-Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
+Every warm starter shares one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
 
 * :class:`KNNWarmStarter` -- the k nearest datasets in normalised meta-feature space
   (auto-sklearn 1.0, Feurer et al. 2015);
@@ -10,9 +10,13 @@ Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``
 :mod:`metakb.warmstart.evaluate` measures them leave-one-dataset-out against baselines.
 """
 
+from metakb.warmstart._aggregate import AggregatingKNNWarmStarter
+from metakb.warmstart._aslib_selector import RFSelectorWarmStarter
 from metakb.warmstart._base import BaseWarmStarter, NeighbourWarmStarter, Recommendation, Source
+from metakb.warmstart._cf import CFWarmStarter, als_factorise, recommend_with_probes
 from metakb.warmstart._features import MetaFeaturePreprocessor
 from metakb.warmstart._knn import KNNWarmStarter
+from metakb.warmstart._performance_model import PairwiseModelWarmStarter, PerformanceModelWarmStarter
 from metakb.warmstart._siamese import SiameseWarmStarter
 from metakb.warmstart._store import (
     default_embedding_name,
@@ -35,10 +39,23 @@ __all__ = [
     "load_warm_starter",
     "train_siamese",
     "default_embedding_name",
+    "AggregatingKNNWarmStarter",
+    "PerformanceModelWarmStarter",
+    "PairwiseModelWarmStarter",
+    "CFWarmStarter",
+    "RFSelectorWarmStarter",
+    "als_factorise",
+    "recommend_with_probes",
 ]
 
 #: ``--method`` name -> class.
 WARM_STARTERS = {"knn": KNNWarmStarter, "siamese": SiameseWarmStarter}
+WARM_STARTERS["knn"] = AggregatingKNNWarmStarter
+WARM_STARTERS["knn-best"] = KNNWarmStarter
+WARM_STARTERS["rf-model"] = PerformanceModelWarmStarter
+WARM_STARTERS["pairwise-model"] = PairwiseModelWarmStarter
+WARM_STARTERS["cf"] = CFWarmStarter
+WARM_STARTERS["rf-selector"] = RFSelectorWarmStarter
 
 
 def make_warm_starter(method: str, **params: object) -> BaseWarmStarter:

@@ -234,8 +234,11 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
     """Pairwise-ranking model: P(configuration a beats b on this dataset) (see the module doc).
 
     Args:
-        n_pairs: ordered pairs sampled per training dataset (each also added swapped); pairs
-            whose normalised scores tie are skipped.
+        n_pairs: pairs sampled per training dataset (each also added swapped; at most the
+            number of distinct pairs); pairs whose normalised scores tie are skipped.
+        n_reference: a configuration's score is its mean probability of beating this many
+            reference configurations (evenly spaced in mean training score; all when fewer),
+            which keeps ``recommend`` fast.
         max_iter: boosting iterations of the ``HistGradientBoostingClassifier``.
         learning_rate: its shrinkage.
         n_components, n_latent, n_support, seed: as for :class:`PerformanceModelWarmStarter`.
@@ -247,9 +250,10 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
 
     method = "pairwise-model"
 
-    def __init__(self, n_pairs: int = 256, max_iter: int = 200, learning_rate: float = 0.1,
+    def __init__(self, n_pairs: int = 128, max_iter: int = 100, learning_rate: float = 0.1, n_reference: int = 16,
                  n_components: int = 16, n_latent: int = 8, n_support: int = 3, seed: int | None = 0) -> None:
         self.n_pairs = n_pairs
+        self.n_reference = n_reference
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.n_components = n_components
@@ -273,6 +277,7 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
         name = type(self).__name__
         _check_int("n_pairs", name, self.n_pairs, 1)
         _check_int("max_iter", name, self.max_iter, 1)
+        _check_int("n_reference", name, self.n_reference, 1)
         _check_float("learning_rate", name, self.learning_rate, 0.0, 10.0)
         normalised = self._fit_encodings(meta_features, performance, higher_is_better)
         rng = np.random.default_rng(self.seed)
@@ -281,8 +286,9 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
             scored = np.flatnonzero(~np.isnan(normalised[row]))
             if scored.size < 2:
                 continue
-            a = rng.choice(scored, size=int(self.n_pairs))
-            b = rng.choice(scored, size=int(self.n_pairs))
+            size = min(int(self.n_pairs), scored.size * (scored.size - 1) // 2)
+            a = rng.choice(scored, size=size)
+            b = rng.choice(scored, size=size)
             keep = np.abs(normalised[row, a] - normalised[row, b]) > 1e-12
             first.append(a[keep])
             second.append(b[keep])
@@ -298,6 +304,9 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
             max_iter=int(self.max_iter), learning_rate=float(self.learning_rate), early_stopping=False,
             random_state=self._random_state(self.seed)).fit(x, y)
         self.fit_seconds_ = time.perf_counter() - start
+        by_mean = np.argsort(-self.config_codes_[:, 0], kind="stable")
+        positions = np.unique(np.linspace(0, len(by_mean) - 1, min(int(self.n_reference), len(by_mean))).round())
+        self.reference_ = by_mean[positions.astype(int)]
         return self
 
     def _pairs(self, codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -307,11 +316,11 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
         n = len(self.config_codes_)
         if n == 1:
             return np.array([0.5])
-        a, b = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        a, b = np.meshgrid(np.arange(n), self.reference_, indexing="ij")
         off = a != b
         a, b = a[off], b[off]
         x = self._pairs(np.repeat(code[None, :], len(a), axis=0), a, b)
         proba = self.model_.predict_proba(x)
         positive = list(self.model_.classes_).index(1) if 1 in self.model_.classes_ else None
         p = proba[:, positive] if positive is not None else np.zeros(len(a))
-        return np.bincount(a, weights=p, minlength=n) / (n - 1)
+        return np.bincount(a, weights=p, minlength=n) / np.maximum(np.bincount(a, minlength=n), 1)

@@ -16,7 +16,10 @@ from metakb.warmstart._base import BaseWarmStarter, NeighbourWarmStarter, Recomm
 from metakb.warmstart._cf import CFWarmStarter, als_factorise, recommend_with_probes
 from metakb.warmstart._features import MetaFeaturePreprocessor
 from metakb.warmstart._knn import KNNWarmStarter
-from metakb.warmstart._performance_model import PairwiseModelWarmStarter, PerformanceModelWarmStarter
+from metakb.warmstart._performance_model import (
+    PairwiseModelWarmStarter,
+    PerformanceModelWarmStarter,
+)
 from metakb.warmstart._siamese import SiameseWarmStarter
 from metakb.warmstart._store import (
     default_embedding_name,

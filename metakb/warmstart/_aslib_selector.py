@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError
-from metakb.warmstart._base import BaseWarmStarter, Recommendation, SupportIndex, _check_int, align_knowledge_base
+from metakb.warmstart._base import (
+    BaseWarmStarter,
+    Recommendation,
+    SupportIndex,
+    _check_int,
+    align_knowledge_base,
+)
 from metakb.warmstart._features import MetaFeaturePreprocessor
 
 __all__ = ["RFSelectorWarmStarter"]

@@ -472,7 +472,10 @@ def method_factories(methods: Sequence[str], *, n_neighbors: int = 5, knn_params
     from metakb.warmstart._aslib_selector import RFSelectorWarmStarter
     from metakb.warmstart._cf import CFWarmStarter
     from metakb.warmstart._knn import METRICS, KNNWarmStarter
-    from metakb.warmstart._performance_model import PairwiseModelWarmStarter, PerformanceModelWarmStarter
+    from metakb.warmstart._performance_model import (
+        PairwiseModelWarmStarter,
+        PerformanceModelWarmStarter,
+    )
     from metakb.warmstart._siamese import SiameseWarmStarter
 
     models: dict[str, type[BaseWarmStarter]] = {"rf-model": PerformanceModelWarmStarter,

@@ -170,8 +170,8 @@ class CFWarmStarter(BaseWarmStarter):
         self.preprocessor_ = MetaFeaturePreprocessor(scaler="standard", log_transform=True).fit(meta_features)
         features = self.preprocessor_.transform(meta_features)
         self.latent_model_ = RidgeCV(alphas=tuple(float(a) for a in self.alphas)).fit(features, self.U_)
-        self.portfolio_ = [int(c) for c in greedy_portfolio(performance, len(self.configurations_),
-                                                            higher_is_better=higher).members]
+        members = greedy_portfolio(performance, len(self.configurations_), higher_is_better=higher).members
+        self.portfolio_ = [int(c) for c in members]  # type: ignore[call-overload]
         self.support_ = SupportIndex(meta_features, performance, higher, int(self.n_support))
         return self
 

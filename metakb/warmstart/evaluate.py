@@ -357,7 +357,7 @@ def _recommend(factory: Callable[[], BaseWarmStarter], meta_features: pd.DataFra
         raise ConfigError(f"{type(model).__name__} does not take probes; probe arms need e.g. the cf warm starter")
     from portfolios import greedy_portfolio
 
-    probe_ids = [int(c) for c in greedy_portfolio(performance.loc[train], n_probes, higher_is_better=higher).members]
+    probe_ids = [int(c) for c in greedy_portfolio(performance.loc[train], n_probes, higher_is_better=higher).members]  # type: ignore[call-overload]
     out = {}
     for d in test:
         scores = {c: float(performance.at[d, c]) for c in probe_ids}
@@ -374,8 +374,8 @@ def _baseline_choices(train: pd.DataFrame, higher: bool, kmax: int,
     from portfolios import greedy_portfolio
 
     chosen = {"single-best": mean_rank_order(train, higher)[:kmax],
-              "portfolio": [int(c) for c in greedy_portfolio(train, min(kmax, train.shape[1]),
-                                                             higher_is_better=higher).members]}
+              "portfolio": [int(c) for c in greedy_portfolio(  # type: ignore[call-overload]
+                  train, min(kmax, train.shape[1]), higher_is_better=higher).members]}
     if defaults:
         chosen["default"] = mean_rank_order(train, higher, defaults)[:1]
     return chosen

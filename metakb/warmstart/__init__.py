@@ -2,10 +2,19 @@
 
 Every warm starter shares one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
 
-* :class:`KNNWarmStarter` -- the k nearest datasets in normalised meta-feature space
-  (auto-sklearn 1.0, Feurer et al. 2015);
-* :class:`SiameseWarmStarter` -- nearest datasets in a learned task embedding whose distances
-  predict how differently configurations rank (Kim et al. 2017); needs torch, imported lazily.
+* :class:`AggregatingKNNWarmStarter` (``knn``) -- the distance-weighted mean normalised score of
+  every configuration over the nearest datasets in meta-feature space;
+* :class:`KNNWarmStarter` (``knn-best``) -- the best configuration of each of the k nearest
+  datasets in turn (auto-sklearn 1.0, Feurer et al. 2015);
+* :class:`PerformanceModelWarmStarter` (``rf-model``) and :class:`PairwiseModelWarmStarter`
+  (``pairwise-model``) -- one model over every cell of the matrix (Öztürk et al. 2022);
+* :class:`CFWarmStarter` (``cf``) -- latent factors of the matrix, a new dataset placed by its
+  meta-features or by probe evaluations (Fusi et al. 2018);
+* :class:`RFSelectorWarmStarter` (``rf-selector``) -- one forest per configuration (ASlib's
+  regression selector);
+* :class:`SiameseWarmStarter` (``siamese``) -- nearest datasets in a learned task embedding whose
+  distances predict how differently configurations rank (Kim et al. 2017); needs torch,
+  imported lazily.
 
 :mod:`metakb.warmstart.evaluate` measures them leave-one-dataset-out against baselines.
 """

@@ -75,9 +75,11 @@ class Recommendation:
         sources: provenance; ``sources[0]`` is the neighbour that contributed it, the others are
             the remaining neighbours (nearest first) on which it was also evaluated.
         method: the warm starter that produced it (``knn``, ``siamese``, ...).
-        predicted_score: for model-based warm starters, the model's predicted normalised score
-            of the configuration on the query (1 = as good as the best configuration of a
-            dataset, 0 = as bad as the worst); None for neighbour rules.
+        predicted_score: for aggregating and model-based warm starters, the score they rank
+            by: a predicted normalised score (1 = as good as a dataset's best configuration,
+            0 = as bad as its worst) for ``knn``, ``rf-model``, ``cf``; a mean win probability for
+            ``pairwise-model``; a raw predicted score for ``rf-selector``. None for the
+            round-robin neighbour rules.
         evaluated: False for a configuration the model proposed that was never evaluated on any
             dataset of the knowledge base (a candidate sampled from the space).
     """

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Warm starting measured leave-one-dataset-out: kNN and Siamese against the baselines.
+"""Warm starting measured leave-one-dataset-out: every warm starter against the baselines.
 
 Two parts, one run (each can be skipped):
 
@@ -75,24 +75,54 @@ def _copy_kb(path: Path, folder: Path) -> Path:
     return target
 
 
-def _targets(evaluation: WarmStartEvaluation, k: int = 5) -> list[dict[str, Any]]:
-    """The issue's claims at top-k: each method vs random and single-best, Siamese vs kNN."""
+def _targets(evaluation: WarmStartEvaluation, ks: tuple[int, ...] = (1, 5)) -> list[dict[str, Any]]:
+    """The issue's claims: every method vs the portfolio and single-best at k = 1 and 5 (lower
+    and Wilcoxon p < 0.05), the probe arms vs the portfolio at k = 5, Siamese vs kNN."""
     summary = evaluation.summary().set_index(["method", "k"])["mean"]
     rows = []
-    for method in evaluation.methods:
-        for other in ("random", "single-best") + (("knn",) if method == "siamese" else ()):
-            if (other, k) not in summary.index or (method, k) not in summary.index:
-                continue
-            test = evaluation.compare(method, other, k)
-            if other == "knn":
-                holds = summary[(method, k)] <= summary[(other, k)]
-                claim = f"{method}-{k} regret <= {other}-{k}"
-            else:
+    for k in ks:
+        for method in evaluation.methods:
+            others = ("portfolio", "single-best") + (("knn",) if method == "siamese" else ())
+            for other in others:
+                if (other, k) not in summary.index or (method, k) not in summary.index:
+                    continue
+                if method.startswith("cf-probe") and k == 1:
+                    continue  # the first choice of a probe arm is the portfolio's first member
+                test = evaluation.compare(method, other, k)
                 holds = summary[(method, k)] < summary[(other, k)] and test["p_value"] < 0.05
-                claim = f"{method}-{k} < {other}-{k}, Wilcoxon p < 0.05"
-            rows.append({"claim": claim, "method_mean": summary[(method, k)], "other_mean": summary[(other, k)],
-                         "p_value": test["p_value"], "holds": bool(holds)})
+                rows.append({"claim": f"{method}-{k} < {other}-{k}, Wilcoxon p < 0.05",
+                             "method_mean": summary[(method, k)], "other_mean": summary[(other, k)],
+                             "p_value": test["p_value"], "w/t/l": f"{test['wins']}/{test['ties']}/{test['losses']}",
+                             "holds": bool(holds)})
     return rows
+
+
+def _latency(kb: KnowledgeBase, space: str, metric: str | None, methods: list[str], seed: int,
+             n_queries: int = 5) -> pd.DataFrame:
+    """Training time on the whole matrix and in-process ``recommend`` latency (mean of a few
+    queries, each a known dataset left out of the provenance) per method."""
+    from metakb.warmstart.evaluate import method_factories
+
+    meta_features, performance = knowledge_base_frames(kb, space, metric)
+    rows = []
+    for name in methods:
+        factories, probes = method_factories([name], seed=seed)
+        start = time.perf_counter()
+        model = factories[name]().fit(meta_features, performance)
+        fit = time.perf_counter() - start
+        times = []
+        for dataset in list(performance.index)[:n_queries]:
+            extra: dict[str, Any] = {}
+            if name in probes:
+                extra["probes"] = {c: float(performance.at[dataset, c])
+                                   for c in model.probe_configurations(probes[name])}  # type: ignore[attr-defined]
+            start = time.perf_counter()
+            model.recommend(meta_features.loc[dataset], n_configs=5, exclude_datasets=[dataset], **extra)
+            times.append(time.perf_counter() - start)
+        rows.append({"method": name, "fit_s": fit, "recommend_s": float(sum(times) / len(times)),
+                     "recommend_max_s": max(times)})
+        _log(f"latency {name}: fit {fit:.2f} s, recommend {rows[-1]['recommend_s']:.3f} s")
+    return pd.DataFrame(rows)
 
 
 def _feature_groups(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -209,6 +239,13 @@ def _distance_quality(kb: KnowledgeBase, space: str, metric: str, epochs: int, s
     return pd.DataFrame(rows)
 
 
+def _model_folds(args: argparse.Namespace, methods: list[str]) -> dict[str, Any]:
+    """The trained models' own fold scheme on the knowledge base (see ``--model-folds``)."""
+    if args.model_folds == args.folds:
+        return {}
+    return {m: args.model_folds for m in methods if m in ("rf-model", "pairwise-model", "rf-selector")}
+
+
 def run_kb(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     path = _copy_kb(Path(args.db), folder)
     with KnowledgeBase(path) as kb:
@@ -220,15 +257,21 @@ def run_kb(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                                              ks=args.ks, folds=args.folds, n_neighbors=args.neighbors,
                                              siamese_params={"epochs": args.epochs},
                                              siamese_folds=args.siamese_folds, seed=args.seed,
+                                             method_folds=_model_folds(args, args.methods),
                                              progress=_log if args.verbose else None)
         seconds = time.perf_counter() - start
         print(f"\n=== knowledge base {args.db} ({time.strftime('%Y-%m-%d')}, {seconds:.0f} s) ===")
         print(format_evaluation(evaluation))
         targets = _targets(evaluation)
-        print("\nissue targets at k = 5")
+        print("\nissue targets at k = 1 and 5")
         print(pd.DataFrame(targets).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         result = {"kb": str(args.db), "counts": info["counts"], "seconds": seconds, **evaluation.to_dict(),
                   "regret_table": regret_table(evaluation).to_dict(), "targets": targets}
+        if args.latency:
+            latency = _latency(kb, args.space, evaluation.settings["metric"], args.methods, args.seed)
+            print("\ntraining on the whole matrix and in-process recommend latency (top 5)")
+            print(latency.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            result["latency"] = latency.to_dict("records")
         if args.analysis:
             analysis = _analysis(kb, args.space, evaluation.settings["metric"], args.neighbors)
             print("\nanalysis: kNN variants, leave-one-dataset-out, regret at k = 1 and 5")
@@ -253,7 +296,7 @@ def run_aslib(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             scenario = summary["scenario"]
             _log(f"imported {scenario}: {summary['instances']} instances, {summary['algorithms']} algorithms")
             start = time.perf_counter()
-            evaluation = evaluate_knowledge_base(kb, scenario, methods=args.methods, ks=args.ks, folds="auto",
+            evaluation = evaluate_knowledge_base(kb, scenario, methods=args.aslib_methods, ks=args.ks, folds="auto",
                                                  n_neighbors=args.neighbors, siamese_params={"epochs": args.epochs},
                                                  seed=args.seed, progress=_log if args.verbose else None)
             seconds = time.perf_counter() - start
@@ -270,8 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--space", default="sklearn-cash")
     parser.add_argument("--metric", default=None, help="default: balanced_accuracy")
     parser.add_argument("--data", default=str(_default_data()), help="shared data folder (holds aslib/)")
-    parser.add_argument("--methods", nargs="+", default=["knn", "siamese"])
-    parser.add_argument("--ks", type=int, nargs="+", default=[1, 3, 5, 10, 25])
+    parser.add_argument("--methods", nargs="+",
+                        default=["knn", "knn-best", "cf", "cf-probe3", "rf-model", "pairwise-model", "siamese"])
+    parser.add_argument("--aslib-methods", nargs="+",
+                        default=["knn", "knn-best", "cf", "rf-model", "pairwise-model", "rf-selector", "siamese"])
+    parser.add_argument("--model-folds", default="10",
+                        help="folds of the trained models (rf-model, pairwise-model, rf-selector) on the knowledge "
+                             "base: loo or K (default 10: ten models per method instead of one per dataset)")
+    parser.add_argument("--latency", action="store_true", help="time training and recommend per method")
+    parser.add_argument("--ks", type=int, nargs="+", default=[1, 3, 5, 10])
     parser.add_argument("--folds", default="loo", help="folds of the knowledge-base part: loo or K")
     parser.add_argument("--siamese-folds", default=None,
                         help="folds of the Siamese network on the knowledge base (loo or K; default: as --folds)")
@@ -285,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="a line per fold")
     args = parser.parse_args(argv)
     args.folds = int(args.folds) if args.folds.isdigit() else args.folds
+    args.model_folds = int(args.model_folds) if args.model_folds.isdigit() else args.model_folds
     if args.siamese_folds is not None and args.siamese_folds.isdigit():
         args.siamese_folds = int(args.siamese_folds)
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "argv": sys.argv[1:]}

@@ -1,11 +1,20 @@
 """Warm starting: which configurations to try first on a new dataset, learned from the KB.
 
-Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
+Every warm starter shares one contract (:class:`BaseWarmStarter`, documented in ``_base.py``):
 
-* :class:`KNNWarmStarter` -- the k nearest datasets in normalised meta-feature space
-  (auto-sklearn 1.0, Feurer et al. 2015);
-* :class:`SiameseWarmStarter` -- nearest datasets in a learned task embedding whose distances
-  predict how differently configurations rank (Kim et al. 2017); needs torch, imported lazily.
+* :class:`AggregatingKNNWarmStarter` (``knn``) -- the distance-weighted mean normalised score of
+  every configuration over the nearest datasets in meta-feature space;
+* :class:`KNNWarmStarter` (``knn-best``) -- the best configuration of each of the k nearest
+  datasets in turn (auto-sklearn 1.0, Feurer et al. 2015);
+* :class:`PerformanceModelWarmStarter` (``rf-model``) and :class:`PairwiseModelWarmStarter`
+  (``pairwise-model``) -- one model over every cell of the matrix (Öztürk et al. 2022);
+* :class:`CFWarmStarter` (``cf``) -- latent factors of the matrix, a new dataset placed by its
+  meta-features or by probe evaluations (Fusi et al. 2018);
+* :class:`RFSelectorWarmStarter` (``rf-selector``) -- one forest per configuration (ASlib's
+  regression selector);
+* :class:`SiameseWarmStarter` (``siamese``) -- nearest datasets in a learned task embedding whose
+  distances predict how differently configurations rank (Kim et al. 2017); needs torch,
+  imported lazily.
 
 :mod:`metakb.warmstart.evaluate` measures them leave-one-dataset-out against baselines.
 """
@@ -13,9 +22,16 @@ Two warm starters share one contract (:class:`BaseWarmStarter`, documented in ``
 from typing import Any
 
 from metakb.registry import Registry
+from metakb.warmstart._aggregate import AggregatingKNNWarmStarter
+from metakb.warmstart._aslib_selector import RFSelectorWarmStarter
 from metakb.warmstart._base import BaseWarmStarter, NeighbourWarmStarter, Recommendation, Source
+from metakb.warmstart._cf import CFWarmStarter, als_factorise, recommend_with_probes
 from metakb.warmstart._features import MetaFeaturePreprocessor
 from metakb.warmstart._knn import KNNWarmStarter
+from metakb.warmstart._performance_model import (
+    PairwiseModelWarmStarter,
+    PerformanceModelWarmStarter,
+)
 from metakb.warmstart._siamese import SiameseWarmStarter
 
 __all__ = [
@@ -33,6 +49,13 @@ __all__ = [
     "train_siamese",
     "default_embedding_name",
     "format_evaluation",
+    "AggregatingKNNWarmStarter",
+    "PerformanceModelWarmStarter",
+    "PairwiseModelWarmStarter",
+    "CFWarmStarter",
+    "RFSelectorWarmStarter",
+    "als_factorise",
+    "recommend_with_probes",
 ]
 
 # Moved to the workflow layer (they read and write the knowledge base); still reachable here by
@@ -55,7 +78,12 @@ def __getattr__(name: str) -> Any:
 
 #: ``--method`` name -> class: the registry of warm starters (one line per class).
 WARM_STARTERS: Registry[type[BaseWarmStarter]] = Registry("warm-start method")
-WARM_STARTERS.register("knn", KNNWarmStarter)
+WARM_STARTERS.register("knn", AggregatingKNNWarmStarter)
+WARM_STARTERS.register("knn-best", KNNWarmStarter)
+WARM_STARTERS.register("rf-model", PerformanceModelWarmStarter)
+WARM_STARTERS.register("pairwise-model", PairwiseModelWarmStarter)
+WARM_STARTERS.register("cf", CFWarmStarter)
+WARM_STARTERS.register("rf-selector", RFSelectorWarmStarter)
 WARM_STARTERS.register("siamese", SiameseWarmStarter)
 
 

@@ -37,7 +37,8 @@ import pandas as pd
 
 from metakb.errors import ConfigError, DataError
 
-__all__ = ["BaseWarmStarter", "NeighbourWarmStarter", "Recommendation", "Source"]
+__all__ = ["BaseWarmStarter", "NeighbourWarmStarter", "Recommendation", "Source", "normalised_scores",
+           "SupportIndex"]
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,31 @@ class Recommendation:
         sources: provenance; ``sources[0]`` is the neighbour that contributed it, the others are
             the remaining neighbours (nearest first) on which it was also evaluated.
         method: the warm starter that produced it (``knn``, ``siamese``, ...).
+        predicted_score: for aggregating and model-based warm starters, the score they rank
+            by: a predicted normalised score (1 = as good as a dataset's best configuration,
+            0 = as bad as its worst) for ``knn``, ``rf-model``, ``cf``; a mean win probability for
+            ``pairwise-model``; a raw predicted score for ``rf-selector``. None for the
+            round-robin neighbour rules.
+        evaluated: False for a configuration the model proposed that was never evaluated on any
+            dataset of the knowledge base (a candidate sampled from the space).
     """
 
     configuration_id: int
     rank: int
     sources: list[Source] = field(default_factory=list)
     method: str = ""
+    predicted_score: float | None = None
+    evaluated: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
-        return {"configuration_id": int(self.configuration_id), "rank": int(self.rank),
-                "method": self.method, "sources": [s.to_dict() for s in self.sources]}
+        out: dict[str, Any] = {"configuration_id": int(self.configuration_id), "rank": int(self.rank),
+                               "method": self.method, "sources": [s.to_dict() for s in self.sources]}
+        if self.predicted_score is not None:
+            out["predicted_score"] = float(self.predicted_score)
+        if not self.evaluated:
+            out["evaluated"] = False
+        return out
 
 
 def _check_int(name: str, owner: str, value: Any, low: int) -> int:
@@ -257,3 +272,68 @@ class NeighbourWarmStarter(BaseWarmStarter):
     def _check_fitted(self) -> None:
         if not hasattr(self, "performance_"):
             raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(meta_features, performance) first")
+
+
+def normalised_scores(performance: pd.DataFrame, higher_is_better: bool) -> np.ndarray:
+    """Per-dataset normalised scores in [0, 1]: 1 = the dataset's best configuration, 0 = its worst.
+
+    This is ``1 - normalised regret`` of every single configuration (see
+    :func:`metakb.warmstart.evaluate.normalised_regret`), the quantity the model-based warm
+    starters learn. NaN cells stay NaN; a dataset whose scored configurations are all equal gets
+    0.5 everywhere (it cannot tell them apart).
+    """
+    values = performance.to_numpy(dtype=float)
+    oriented = values if higher_is_better else -values
+    with np.errstate(all="ignore"):
+        low = np.nanmin(np.where(np.isnan(oriented), np.inf, oriented), axis=1, keepdims=True)
+        high = np.nanmax(np.where(np.isnan(oriented), -np.inf, oriented), axis=1, keepdims=True)
+        span = high - low
+        out = np.where(span > 0, (oriented - low) / np.where(span > 0, span, 1.0), 0.5)
+    return np.where(np.isnan(oriented), np.nan, out)
+
+
+class SupportIndex:
+    """Provenance of model-based recommendations: the nearest datasets that evaluated a configuration.
+
+    L1 distance on min-max scaled meta-features (the kNN metric), so a model's recommendation
+    comes with the evaluations closest to the query that support (or contradict) it.
+    """
+
+    def __init__(self, meta_features: pd.DataFrame, performance: pd.DataFrame, higher_is_better: bool,
+                 n_support: int = 3) -> None:
+        from metakb.warmstart._features import MetaFeaturePreprocessor
+
+        self.preprocessor = MetaFeaturePreprocessor().fit(meta_features)
+        self.embedding = self.preprocessor.transform(meta_features)
+        self.datasets = list(performance.index)
+        self.columns = {int(c): j for j, c in enumerate(performance.columns)}
+        self.values = performance.to_numpy(dtype=float)
+        oriented = self.values if higher_is_better else -self.values
+        self.ranks = pd.DataFrame(oriented).rank(axis=1, ascending=False, method="min").to_numpy()
+        self.n_support = n_support
+
+    def order(self, query: pd.Series | Mapping[str, float],
+              exclude_datasets: Iterable[str] = ()) -> list[tuple[int, float]]:
+        """``(row, distance)`` of every known dataset, nearest first (ties by name)."""
+        vector = self.preprocessor.transform(query)
+        distances = np.abs(self.embedding - vector).sum(axis=1)
+        excluded = set(exclude_datasets)
+        rows = [i for i, name in enumerate(self.datasets) if name not in excluded]
+        rows.sort(key=lambda i: (distances[i], self.datasets[i]))
+        return [(i, float(distances[i])) for i in rows]
+
+    def sources(self, config: int, near: list[tuple[int, float]]) -> list[Source]:
+        """Up to ``n_support`` of the nearest datasets on which ``config`` has a score."""
+        out: list[Source] = []
+        column = self.columns.get(int(config))
+        if column is None:
+            return out
+        for position, (row, distance) in enumerate(near):
+            value = self.values[row, column]
+            if np.isnan(value):
+                continue
+            out.append(Source(dataset=self.datasets[row], distance=distance, score=float(value),
+                              rank=int(self.ranks[row, column]), neighbour=position + 1))
+            if len(out) == self.n_support:
+                break
+        return out

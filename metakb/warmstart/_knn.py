@@ -63,7 +63,7 @@ class KNNWarmStarter(NeighbourWarmStarter):
         [1, 2]
     """
 
-    method = "knn"
+    method = "knn-best"
 
     def __init__(self, n_neighbors: int = 5, metric: str = "l1", features: Sequence[str] | None = None,
                  scaler: str = "minmax", log_transform: bool = False) -> None:

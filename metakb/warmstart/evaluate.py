@@ -18,7 +18,14 @@ Baselines, in the same run and on the same folds:
   of the regret over all k-subsets (no sampling noise; order statistics);
 * ``single-best``: the k configurations of best mean rank over the training datasets;
 * ``default``: among the given default configurations (e.g. the labels ``default:*``), the one of
-  best mean rank on the training datasets; one configuration whatever k.
+  best mean rank on the training datasets; one configuration whatever k;
+* ``portfolio``: the first k members of the greedy portfolio (Auto-sklearn 2.0) built on the
+  training datasets only -- the strongest baseline that uses no meta-features.
+
+A *probe* arm (``probes={"cf-probe3": 3}``) evaluates the first P portfolio members on the
+held-out dataset (their scores are read from its row, as a real run would measure them), hands
+those scores to the warm starter and appends its recommendations: its top k is the P probes
+plus k - P recommended configurations, directly comparable with ``portfolio`` at the same k.
 
 For algorithm selection (ASlib) the summary also reports, at k = 1, the fraction of the gap
 between the single best solver (SBS, chosen on the training folds) and the virtual best solver
@@ -46,11 +53,11 @@ import pandas as pd
 from metakb.errors import ConfigError, DataError
 from metakb.warmstart._base import BaseWarmStarter, align_knowledge_base
 
-__all__ = ["evaluate_knowledge_base", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
+__all__ = ["evaluate_knowledge_base", "method_factories", "METHODS", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
            "evaluate_warm_starting", "WarmStartEvaluation", "DEFAULT_KS", "BASELINES"]
 
 DEFAULT_KS = (1, 3, 5, 10, 25)
-BASELINES = ("random", "single-best", "default")
+BASELINES = ("random", "single-best", "default", "portfolio")
 
 
 def _oriented(row: np.ndarray, higher_is_better: bool) -> np.ndarray:
@@ -240,6 +247,7 @@ def evaluate_warm_starting(
     higher_is_better: bool | None = None,
     seed: int = 0,
     method_folds: Mapping[str, str | int | Mapping[str, int]] | None = None,
+    probes: Mapping[str, int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> WarmStartEvaluation:
     """Evaluate warm starters and the baselines on held-out datasets.
@@ -258,6 +266,8 @@ def evaluate_warm_starting(
             networks, each trained without its tenth of the datasets, instead of one per
             dataset); the others and the baselines use ``folds``. Every dataset still gets one
             held-out recommendation per method, so the paired tests stay paired.
+        probes: method name -> P for probe arms (see the module doc); the warm starter's
+            ``recommend`` must accept ``probes=`` (``supports_probes = True``).
         progress: called with a line of text after every fold.
 
     Returns:
@@ -277,6 +287,10 @@ def evaluate_warm_starting(
     if unknown:
         raise ConfigError(f"method_folds names methods {unknown} that are not evaluated; methods: {sorted(methods)}")
     kmax = max(ks)
+    probe_of = {str(m): int(p) for m, p in (probes or {}).items()}
+    unknown_probes = sorted(set(probe_of) - set(methods))
+    if unknown_probes:
+        raise ConfigError(f"probes names methods {unknown_probes} that are not evaluated; methods: {sorted(methods)}")
     # every method and baseline: dataset -> its recommended configurations, fitted without it
     chosen: dict[str, dict[str, list[int]]] = {}
     for number, (test, train) in enumerate(_splits(performance.index, fold_of)):
@@ -285,14 +299,14 @@ def evaluate_warm_starting(
         for name, factory in methods.items():
             if name not in own_folds:
                 chosen.setdefault(name, {}).update(
-                    _recommend(factory, meta_features, performance, train, test, higher, kmax))
+                    _recommend(factory, meta_features, performance, train, test, higher, kmax, probe_of.get(name)))
         if progress is not None:
             progress(f"fold {number + 1}/{len(set(fold_of.values()))}: {len(test)} held out, {len(train)} train")
     for name, scheme in own_folds.items():
         own = make_folds(list(performance.index), scheme, seed)
         for number, (test, train) in enumerate(_splits(performance.index, own)):
             chosen.setdefault(name, {}).update(
-                _recommend(methods[name], meta_features, performance, train, test, higher, kmax))
+                _recommend(methods[name], meta_features, performance, train, test, higher, kmax, probe_of.get(name)))
             if progress is not None:
                 progress(f"{name} fold {number + 1}/{len(set(own.values()))}: {len(test)} held out, {len(train)} train")
     order = [*(b for b in BASELINES if b in chosen), *methods]
@@ -311,7 +325,7 @@ def evaluate_warm_starting(
                 "method_folds": {m: f if not isinstance(f, Mapping) else "given" for m, f in own_folds.items()},
                 "n_datasets": int(len(performance)), "n_configurations": int(n_configs),
                 "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
-                "defaults": defaults, "metric": performance.attrs.get("metric")}
+                "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
                                settings=settings, performance=performance)
 
@@ -328,17 +342,40 @@ def _splits(datasets: Iterable[str], fold_of: Mapping[str, int]) -> Iterator[tup
 
 
 def _recommend(factory: Callable[[], BaseWarmStarter], meta_features: pd.DataFrame, performance: pd.DataFrame,
-               train: list[str], test: list[str], higher: bool, kmax: int) -> dict[str, list[int]]:
-    """Fit a fresh warm starter on ``train``; its top ``kmax`` for every dataset of ``test``."""
+               train: list[str], test: list[str], higher: bool, kmax: int,
+               n_probes: int | None = None) -> dict[str, list[int]]:
+    """Fit a fresh warm starter on ``train``; its top ``kmax`` for every dataset of ``test``.
+
+    With ``n_probes``, the first ``n_probes`` members of the training greedy portfolio are
+    "evaluated" on each test dataset (read from its row) and come first; the warm starter
+    recommends the rest from their scores.
+    """
     model = factory().fit(meta_features.loc[train], performance.loc[train], higher_is_better=higher)
-    return {d: [r.configuration_id for r in model.recommend(meta_features.loc[d], n_configs=kmax)] for d in test}
+    if n_probes is None:
+        return {d: [r.configuration_id for r in model.recommend(meta_features.loc[d], n_configs=kmax)] for d in test}
+    if not getattr(model, "supports_probes", False):
+        raise ConfigError(f"{type(model).__name__} does not take probes; probe arms need e.g. the cf warm starter")
+    from portfolios import greedy_portfolio
+
+    probe_ids = [int(c) for c in greedy_portfolio(performance.loc[train], n_probes, higher_is_better=higher).members]  # type: ignore[call-overload]
+    out = {}
+    for d in test:
+        scores = {c: float(performance.at[d, c]) for c in probe_ids}
+        rest = model.recommend(meta_features.loc[d], n_configs=max(kmax - len(probe_ids), 1),  # type: ignore[call-arg]
+                               exclude=probe_ids, probes=scores)
+        out[d] = (probe_ids + [r.configuration_id for r in rest])[:kmax]
+    return out
 
 
 def _baseline_choices(train: pd.DataFrame, higher: bool, kmax: int,
                       defaults: Sequence[int]) -> dict[str, list[int]]:
     """Configurations the baselines pick from the training datasets (the same for every test
     dataset of the fold); ``default`` is one configuration, whatever k."""
-    chosen = {"single-best": mean_rank_order(train, higher)[:kmax]}
+    from portfolios import greedy_portfolio
+
+    chosen = {"single-best": mean_rank_order(train, higher)[:kmax],
+              "portfolio": [int(c) for c in greedy_portfolio(  # type: ignore[call-overload]
+                  train, min(kmax, train.shape[1]), higher_is_better=higher).members]}
     if defaults:
         chosen["default"] = mean_rank_order(train, higher, defaults)[:1]
     return chosen
@@ -356,6 +393,8 @@ def evaluate_knowledge_base(
     knn_params: Mapping[str, Any] | None = None,
     siamese_params: Mapping[str, Any] | None = None,
     siamese_folds: str | int | None = None,
+    method_folds: Mapping[str, str | int] | None = None,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> WarmStartEvaluation:
@@ -364,19 +403,23 @@ def evaluate_knowledge_base(
     Args:
         kb: an open knowledge base.
         space: the search space (or ASlib scenario) whose performance matrix is evaluated.
-        methods: warm starters by name (``knn``, ``siamese``); ``knn-l2``, ``knn-cosine`` select
-            another distance.
+        methods: warm starters by name: ``knn`` (aggregating), ``knn-best`` (auto-sklearn's
+            round-robin), ``siamese``, ``rf-model``, ``pairwise-model``, ``cf``, ``rf-selector``;
+            ``knn-l2``, ``knn-cosine``, ``knn-best-l2``, ... select another distance;
+            ``cf-probeP`` (e.g. ``cf-probe3``) is the probe arm: P portfolio members evaluated first.
         metric: default: the scenario's measure for ASlib, else ``balanced_accuracy``.
         folds: ``auto`` (an ASlib scenario's own cv folds, else leave-one-dataset-out), ``loo``,
             K, or a mapping dataset -> fold.
-        n_neighbors: neighbours of every warm starter.
+        n_neighbors: neighbours of the round-robin neighbour rules (``knn-best``, ``siamese``);
+            the aggregating ``knn`` keeps its own default (10) unless ``knn_params`` sets it.
         knn_params, siamese_params: further constructor parameters.
+        method_folds: a fold scheme of their own for some methods (see
+            :func:`evaluate_warm_starting`), e.g. ``{"rf-model": 10}``.
+        model_params: method name -> further constructor parameters of that method.
         siamese_folds: a fold scheme of the Siamese network's own (``loo`` or K; default: the
             same as ``folds``), to train K networks instead of one per held-out dataset.
         seed: seeds the Siamese networks and a random K-fold split.
     """
-    from metakb.warmstart._knn import METRICS, KNNWarmStarter
-    from metakb.warmstart._siamese import SiameseWarmStarter
     from metakb.workflows.warmstart import (
         default_configurations,
         default_metric,
@@ -396,22 +439,71 @@ def evaluate_knowledge_base(
             raise ConfigError(f"space {space!r} is not an imported ASlib scenario with cv folds")
         else:
             folds = "loo"
-    factories: dict[str, Callable[[], BaseWarmStarter]] = {}
-    for name in methods:
-        base, _, variant = name.partition("-")
-        if base == "knn" and (not variant or variant in METRICS):
-            factories[name] = functools.partial(
-                KNNWarmStarter, **{"n_neighbors": n_neighbors, "metric": variant or "l1", **(knn_params or {})})
-        elif name == "siamese":
-            factories[name] = functools.partial(
-                SiameseWarmStarter, **{"n_neighbors": n_neighbors, "seed": seed, **(siamese_params or {})})
-        else:
-            raise ConfigError(f"warm-start method must be knn, knn-l2, knn-cosine or siamese, got {name!r}")
-    method_folds = {"siamese": siamese_folds} if siamese_folds is not None and "siamese" in factories else None
+    factories, probes = method_factories(methods, n_neighbors=n_neighbors, knn_params=knn_params,
+                                         siamese_params=siamese_params, model_params=model_params, seed=seed)
+    own_folds: dict[str, Any] = dict(method_folds or {})
+    if siamese_folds is not None and "siamese" in factories:
+        own_folds["siamese"] = siamese_folds
     evaluation = evaluate_warm_starting(meta_features, performance, factories, ks=ks, folds=folds,
                                         defaults=default_configurations(kb, space), seed=seed,
-                                        method_folds=method_folds, progress=progress)
+                                        method_folds=own_folds or None, probes=probes, progress=progress)
     evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
                                aslib=bool(settings), par=performance.attrs.get("par"),
                                n_meta_features=int(meta_features.shape[1]))
     return evaluation
+
+
+#: ``--method`` names of :func:`evaluate_knowledge_base` besides the distance variants.
+METHODS = ("knn", "knn-best", "siamese", "rf-model", "pairwise-model", "cf", "rf-selector")
+
+
+def method_factories(methods: Sequence[str], *, n_neighbors: int = 5, knn_params: Mapping[str, Any] | None = None,
+                     siamese_params: Mapping[str, Any] | None = None,
+                     model_params: Mapping[str, Mapping[str, Any]] | None = None,
+                     seed: int = 0) -> tuple[dict[str, Callable[[], BaseWarmStarter]], dict[str, int]]:
+    """Fresh-model factories for method names, and the probe arms among them (name -> P).
+
+    Raises:
+        ConfigError: an unknown method name.
+    """
+    import re
+
+    from metakb.warmstart._aggregate import AggregatingKNNWarmStarter
+    from metakb.warmstart._aslib_selector import RFSelectorWarmStarter
+    from metakb.warmstart._cf import CFWarmStarter
+    from metakb.warmstart._knn import METRICS, KNNWarmStarter
+    from metakb.warmstart._performance_model import (
+        PairwiseModelWarmStarter,
+        PerformanceModelWarmStarter,
+    )
+    from metakb.warmstart._siamese import SiameseWarmStarter
+
+    models: dict[str, type[BaseWarmStarter]] = {"rf-model": PerformanceModelWarmStarter,
+                                                "pairwise-model": PairwiseModelWarmStarter,
+                                                "cf": CFWarmStarter, "rf-selector": RFSelectorWarmStarter}
+    extra = dict(model_params or {})
+    factories: dict[str, Callable[[], BaseWarmStarter]] = {}
+    probes: dict[str, int] = {}
+    for name in methods:
+        own = dict(extra.get(name, {}))
+        probe = re.fullmatch(r"cf-probe(\d+)", name)
+        if name.startswith("knn-best") and name.removeprefix("knn-best").lstrip("-") in ("", *METRICS):
+            metric = name.removeprefix("knn-best").lstrip("-") or "l1"
+            factories[name] = functools.partial(
+                KNNWarmStarter, **{"n_neighbors": n_neighbors, "metric": metric, **(knn_params or {}), **own})
+        elif name.startswith("knn") and name.removeprefix("knn").lstrip("-") in ("", *METRICS):
+            metric = name.removeprefix("knn").lstrip("-") or "l1"
+            factories[name] = functools.partial(AggregatingKNNWarmStarter,
+                                                **{"metric": metric, **(knn_params or {}), **own})
+        elif name == "siamese":
+            factories[name] = functools.partial(
+                SiameseWarmStarter, **{"n_neighbors": n_neighbors, "seed": seed, **(siamese_params or {}), **own})
+        elif name in models:
+            factories[name] = functools.partial(models[name], **{"seed": seed, **own})
+        elif probe is not None and int(probe.group(1)) >= 1:
+            factories[name] = functools.partial(CFWarmStarter, **{"seed": seed, **dict(extra.get("cf", {})), **own})
+            probes[name] = int(probe.group(1))
+        else:
+            raise ConfigError(f"warm-start method must be one of {list(METHODS)}, a distance variant such as "
+                              f"knn-l2 or knn-best-cosine, or cf-probeP (P >= 1); got {name!r}")
+    return factories, probes

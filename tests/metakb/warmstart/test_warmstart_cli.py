@@ -53,10 +53,10 @@ def test_evaluate_warmstart_json(toy_db, capsys):
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     methods = {row["method"] for row in result["summary"]}
-    assert methods == {"knn", "siamese", "random", "single-best", "default"}
+    assert methods == {"knn", "siamese", "random", "single-best", "default", "portfolio"}
     assert result["settings"]["n_datasets"] == 14 and result["settings"]["folds"] == "loo"
     assert result["settings"]["method_folds"] == {"siamese": 2}
-    assert {row["against"] for row in result["comparisons"]} == {"random", "single-best", "default", "knn"}
+    assert {row["against"] for row in result["comparisons"]} == {"random", "single-best", "default", "portfolio", "knn"}
 
 
 def test_evaluate_warmstart_table_and_bad_arguments(toy_db, capsys):

@@ -104,7 +104,11 @@ def test_evaluation_holds_each_dataset_out_and_scores_by_hand():
     np.testing.assert_allclose(table.loc[("default", 2)], [1.0, 0.0, 1.0])
     summary = ev.summary().set_index(["method", "k"])
     assert summary.loc[("fixed", 1), "mean"] == pytest.approx((0.5 + 0.5 + 1 / 3) / 3)
-    assert set(ev.comparisons()["against"]) == {"random", "single-best", "default"}
+    # greedy portfolio on the training rows (normalised losses): without a it is [2, 3]; without b
+    # [1, 2] (1 covers both rows, then the tie goes to the lower mean loss); without c [1, 3]
+    np.testing.assert_allclose(table.loc[("portfolio", 1)], [0.5, 1.0, 0.0])
+    np.testing.assert_allclose(table.loc[("portfolio", 2)], [0.5, 0.5, 0.0])
+    assert set(ev.comparisons()["against"]) == {"random", "single-best", "default", "portfolio"}
     assert ev.to_dict()["settings"]["n_datasets"] == 3
 
 
@@ -161,7 +165,7 @@ def test_a_method_may_have_its_own_folds():
     for train in _Fixed.seen:
         held_out = sorted(set(names) - set(train))
         assert len({folds[d] for d in held_out}) == 1 and len(held_out) == 2
-    assert set(ev.regrets["method"]) == {"random", "single-best", "fixed", "knn"}
-    assert len(ev.regrets) == 6 * 2 * 4 and ev.settings["method_folds"] == {"fixed": 3}
+    assert set(ev.regrets["method"]) == {"random", "single-best", "portfolio", "fixed", "knn"}
+    assert len(ev.regrets) == 6 * 2 * 5 and ev.settings["method_folds"] == {"fixed": 3}
     with pytest.raises(ConfigError):
         evaluate_warm_starting(mf, perf, {"knn": KNNWarmStarter}, method_folds={"nope": 3})

@@ -40,7 +40,7 @@ def test_recommend_follows_auto_sklearn_rule_with_fallback(small_kb):
     # pass 1: d2's best (10); d1's best is taken -> its 2nd (20); d3's best (40); pass 2: d2's 2nd (30)
     assert [r.configuration_id for r in recs] == [10, 20, 40, 30]
     assert [r.rank for r in recs] == [1, 2, 3, 4]
-    assert all(isinstance(r, Recommendation) and r.method == "knn" for r in recs)
+    assert all(isinstance(r, Recommendation) and r.method == "knn-best" for r in recs)
 
 
 def test_recommendation_provenance(small_kb):

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from metakb.cli._common import add_command_group, add_db_argument, open_from_args, print_json
+from metakb.warmstart.evaluate import METHODS
 
 __all__ = ["register"]
 
@@ -33,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(0 = best configuration in the matrix, 1 = worst), with 95%% CIs, the baselines "
                     "random-k, default and single-best-k, paired Wilcoxon tests and the fraction "
                     "of the SBS-VBS gap closed (PAR10 for ASlib runtime scenarios).")
-    ws.add_argument("--method", nargs="+", default=["knn", "siamese"],
-                    choices=["knn", "knn-l2", "knn-cosine", "siamese"],
-                    help="warm starters to evaluate (default: knn siamese)")
+    ws.add_argument("--method", nargs="+", default=["knn", "knn-best", "cf"], metavar="METHOD",
+                    help="warm starters to evaluate: " + ", ".join(METHODS) + ", the distance variants "
+                         "knn-l2 and knn-cosine, and cf-probeP (cf after P probes); default: knn knn-best cf")
     ws.add_argument("--space", default="sklearn-cash", help="search space or ASlib scenario (default: sklearn-cash)")
     ws.add_argument("--metric", default=None,
                     help="metric (default: the scenario's measure for ASlib, else balanced_accuracy)")

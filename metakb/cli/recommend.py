@@ -24,8 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
     p.add_argument("--target", required=True, metavar="COL", help="the class column")
     p.add_argument("-k", type=int, default=5, help="how many configurations (default: 5)")
-    p.add_argument("--method", default="knn", choices=WARM_STARTERS.names(), help="neighbour search (default: knn)")
-    p.add_argument("--neighbors", type=int, default=5, metavar="N", help="nearest datasets used (default: 5)")
+    p.add_argument("--method", default="knn", choices=WARM_STARTERS.names(),
+                   help="warm starter (default: knn, the distance-weighted mean score over the nearest "
+                        "datasets, best in the leave-one-dataset-out benchmark)")
+    p.add_argument("--neighbors", type=int, default=None, metavar="N",
+                   help="nearest datasets used by the neighbour methods (default: the method's own)")
+    p.add_argument("--probes", type=int, default=0, metavar="P",
+                   help="with --method cf: evaluate the first P portfolio members on DATA first (stored "
+                        "in the knowledge base) and rank the rest from their scores")
+    p.add_argument("--categorical", default=None, metavar="COL,...",
+                   help="columns to treat as categorical (a PMLB metadata.yaml beside DATA is read too)")
     p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
     p.add_argument("--metric", default="balanced_accuracy", help="metric to rank by (default: balanced_accuracy)")
     p.add_argument("--include-self", action="store_true",
@@ -38,10 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from metakb.workflows.recommend import recommend
 
-    with open_from_args(args, readonly=True) as kb:
+    categorical = [c.strip() for c in args.categorical.split(",") if c.strip()] if args.categorical else None
+    with open_from_args(args, readonly=not args.probes) as kb:  # probes are evaluated and stored
         report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,
                            n_neighbors=args.neighbors, space=args.space, metric=args.metric,
-                           include_self=args.include_self)
+                           include_self=args.include_self, probes=args.probes, categorical=categorical)
     if args.json:
         print_json(report.to_dict())
     else:
@@ -62,6 +71,9 @@ def print_report(report: RecommendationReport) -> None:
         label = f" [{rec.label}]" if rec.label else ""
         print(f"\n#{rec.rank}  configuration {rec.configuration_id}{label}")
         print(f"    {json.dumps(rec.config, sort_keys=True)}")
+        if rec.predicted_score is not None:
+            never = "" if rec.evaluated else " (never evaluated on any dataset)"
+            print(f"    predicted {report.metric}: {rec.predicted_score:.4f}{never}")
         for source in rec.sources[:3]:
             print(f"    from {source['dataset']} (neighbour {source['neighbour']}, distance {source['distance']:.3f}): "
                   f"score {source['score']:.4f}, rank {source['rank']} there")

@@ -134,8 +134,22 @@ def load_table(path: str | Path, target: str, *, name: str | None = None,
         frame = _read_parquet(path)
     else:
         raise DataError(f"cannot tell the format of {path.name}: expected .csv, .tsv, .arff or .parquet (optionally .gz)")
-    return table_from_frame(frame, target, name=name or stem, categorical=[*(categorical or []), *nominal],
+    declared = [c for c in _beside_pmlb_metadata(path) if c in frame.columns and c != target]
+    return table_from_frame(frame, target, name=name or stem,
+                            categorical=[*(categorical or []), *nominal, *declared],
                             source="file", source_id=str(path.resolve()))
+
+
+def _beside_pmlb_metadata(path: Path) -> list[str]:
+    """The categorical columns a PMLB ``metadata.yaml`` beside ``NAME/NAME.tsv.gz`` declares.
+
+    A PMLB file read as a plain file is then the same table (and has the same content hash)
+    as :func:`load_pmlb` makes of its folder, so ``recommend``, ``run`` and ``optimize`` score
+    it as the knowledge base's build did.
+    """
+    if not path.name.startswith(path.parent.name + "."):
+        return []
+    return _pmlb_categorical(path.parent / "metadata.yaml")
 
 
 def _open_text(path: Path, gz: bool) -> str:

@@ -28,11 +28,18 @@ class RecommendedConfiguration:
     config: dict[str, Any]
     label: str | None
     sources: list[dict[str, Any]]
+    predicted_score: float | None = None
+    evaluated: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
-        return {"rank": self.rank, "configuration_id": self.configuration_id, "label": self.label,
-                "config": self.config, "sources": self.sources}
+        out = {"rank": self.rank, "configuration_id": self.configuration_id, "label": self.label,
+               "config": self.config, "sources": self.sources}
+        if self.predicted_score is not None:
+            out["predicted_score"] = self.predicted_score
+        if not self.evaluated:
+            out["evaluated"] = False
+        return out
 
 
 @dataclass
@@ -69,10 +76,12 @@ def recommend(
     target: str | None = None,
     k: int = 5,
     method: str = "knn",
-    n_neighbors: int = 5,
+    n_neighbors: int | None = None,
     space: str = "sklearn-cash",
     metric: str = "balanced_accuracy",
     include_self: bool = False,
+    probes: int = 0,
+    categorical: list[str] | None = None,
 ) -> RecommendationReport:
     """Recommend ``k`` configurations of ``space`` for a dataset.
 
@@ -80,8 +89,16 @@ def recommend(
         data: a loaded :class:`~metakb.data.Table` or a file path (then ``target`` is required).
         kb: the knowledge base to learn from.
         k: how many configurations.
-        method: ``knn`` (distance on scaled meta-features) or ``siamese`` (learned embedding).
-        n_neighbors: nearest datasets to draw configurations from.
+        method: a registered warm starter (:data:`metakb.warmstart.WARM_STARTERS`): ``knn``
+            (the default, the winner of the leave-one-dataset-out benchmark: distance-weighted
+            mean normalised score over the nearest datasets), ``knn-best`` (auto-sklearn 1.0's
+            best of each neighbour), ``rf-model``/``pairwise-model`` (a learned performance
+            model), ``cf`` (collaborative filtering) or ``siamese`` (a stored embedding).
+        n_neighbors: nearest datasets used by the neighbour methods (None: the method's default).
+        probes: with ``cf``, evaluate the first ``probes`` portfolio members on the dataset
+            first (really, stored in ``kb``) and infer its latent vector from their scores.
+        categorical: columns to treat as categorical when ``data`` is a file (a PMLB file's
+            ``metadata.yaml`` beside it is read as well).
         include_self: keep the dataset itself as a neighbour when the knowledge base holds it
             (by content); by default it is left out so that recommendations come from others.
 
@@ -97,23 +114,31 @@ def recommend(
     """
     if k < 1:
         raise ConfigError(f"The 'k' parameter of recommend must be an int in the range [1, inf). Got {k} instead.")
-    if n_neighbors < 1:
+    if n_neighbors is not None and n_neighbors < 1:
         raise ConfigError(f"The 'n_neighbors' parameter of recommend must be an int in the range [1, inf). "
                           f"Got {n_neighbors} instead.")
+    if probes < 0 or (probes and method != "cf"):
+        raise ConfigError(f"The 'probes' parameter of recommend must be 0, or an int >= 1 with "
+                          f"method 'cf'. Got {probes} with method {method!r} instead.")
     if not isinstance(data, Table):
         if not target:
             raise ConfigError("a target column is needed to load a data file (--target COL)")
-        data = load_table(data, target)
+        data = load_table(data, target, categorical=categorical)
     from metakb.workflows.warmstart import load_warm_starter
 
     kb.get_space(space)
-    starter = load_warm_starter(kb, method, space, metric, n_neighbors=n_neighbors)
+    params = {} if n_neighbors is None else {"n_neighbors": n_neighbors}
+    starter = load_warm_starter(kb, method, space, metric, **params)
     query, version = query_meta_features(data)
     excluded = None
     known = kb.find_dataset(data.content_hash())
     if known is not None and not include_self:
         excluded = known["name"]
-    recs = starter.recommend(query, n_configs=k, exclude_datasets=[excluded] if excluded else [])
+    probe_scores: dict[int, float | None] = {}
+    if probes:
+        probe_scores, recs = _recommend_with_probes(starter, kb, data, query, space, probes, k)
+    else:
+        recs = starter.recommend(query, n_configs=k, exclude_datasets=[excluded] if excluded else [])
     configurations = kb.configurations(space)
     out = []
     for rec in recs:
@@ -121,12 +146,37 @@ def recommend(
         out.append(RecommendedConfiguration(rank=rec.rank, configuration_id=int(rec.configuration_id),
                                             config=row["config"],
                                             label=row["label"] if isinstance(row["label"], str) else None,
-                                            sources=[s.to_dict() for s in rec.sources]))
+                                            sources=[s.to_dict() for s in rec.sources],
+                                            predicted_score=rec.predicted_score,
+                                            evaluated=rec.evaluated))
     stored_versions = set(kb.meta_feature_versions().values())
     notes: dict[str, Any] = {"extractor_version": version}
+    if probes:
+        notes["probes"] = {str(c): s for c, s in probe_scores.items()}
     if stored_versions and stored_versions != {version}:
         notes["warning"] = (f"the knowledge base's meta-features come from extractor version(s) "
                             f"{sorted(stored_versions)}, this one is {version}; refresh them with "
                             "`metakb build --meta-features-only`")
     return RecommendationReport(dataset=data.name, method=method, space=space, metric=metric,
                                 recommendations=out, excluded_self=excluded, notes=notes)
+
+
+def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query: dict[str, float],
+                           space: str, n_probes: int, k: int) -> tuple[dict[int, float | None], list[Any]]:
+    """Evaluate the first portfolio members on ``table`` (stored in ``kb``), then recommend.
+
+    The probes run with the knowledge base's own protocol, so their scores are comparable with
+    the matrix the model was fitted on.
+    """
+    from metakb.warmstart import recommend_with_probes
+    from metakb.workflows.run import run_configuration
+
+    configurations = kb.configurations(space)
+    protocol = kb.performance_matrix(space).attrs.get("protocol") or "cv:3:max_rows=1500"
+
+    def evaluate(configuration_id: int) -> float | None:
+        config = configurations.loc[configuration_id]["config"]
+        result = run_configuration(table, dict(config), kb=kb, space=space, protocol=protocol)
+        return result.result.value if result.result.status == "ok" else None
+
+    return recommend_with_probes(starter, query, evaluate, n_probes=n_probes, n_configs=k)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
-from metakb.warmstart import KNNWarmStarter, NeighbourWarmStarter, SiameseWarmStarter
+from metakb.warmstart import BaseWarmStarter, SiameseWarmStarter
 
 __all__ = ["knowledge_base_frames", "default_embedding_name", "train_siamese", "load_warm_starter",
            "scenario_settings", "default_metric", "default_configurations"]
@@ -103,27 +103,34 @@ def train_siamese(kb: Any, space: str | int, metric: str | None = None, *, name:
 
 
 def load_warm_starter(kb: Any, method: str, space: str | int, metric: str | None = None, *,
-                      name: str | None = None, **params: Any) -> NeighbourWarmStarter:
+                      name: str | None = None, **params: Any) -> BaseWarmStarter:
     """A warm starter ready to recommend from the KB's datasets of ``space``.
 
-    ``knn`` is fitted on the spot (it has nothing to train). ``siamese`` rebuilds the stored
-    network (``metakb warmstart train-siamese`` trains it) and embeds the KB's datasets with it;
+    Every registered method (:data:`metakb.warmstart.WARM_STARTERS`) but ``siamese`` is fitted
+    on the spot from the knowledge base's matrix. ``siamese`` rebuilds the stored network
+    (``metakb warmstart train-siamese`` trains it) and embeds the KB's datasets with it;
     ``n_neighbors`` in ``params`` overrides the stored value.
 
     Raises:
-        ConfigError: unknown method.
+        ConfigError: unknown method, or a parameter the method does not take.
         NotFoundError: no Siamese model is stored under ``name``.
     """
+    from metakb.warmstart import WARM_STARTERS
+
+    cls = WARM_STARTERS.lookup(method)  # an unknown name: one line naming the choices
     metric = default_metric(kb, space, metric)
     meta_features, performance = knowledge_base_frames(kb, space, metric)
-    if method == "knn":
-        return KNNWarmStarter(**params).fit(meta_features, performance)
-    if method == "siamese":
-        row = kb.get_embedding(name or default_embedding_name(space, metric))
-        model = SiameseWarmStarter.from_state(row["state"], row["settings"])
-        if "n_neighbors" in params:
-            model.set_params(n_neighbors=params.pop("n_neighbors"))
-        if params:
-            raise ConfigError(f"a stored Siamese model only takes n_neighbors at load time, got {sorted(params)}")
-        return model.attach(meta_features, performance)
-    raise ConfigError(f"warm-start method must be one of ['knn', 'siamese'], got {method!r}")
+    if method != "siamese":
+        accepted = set(cls().get_params())
+        unknown = sorted(set(params) - accepted)
+        if unknown:
+            raise ConfigError(f"warm-start method {method!r} does not take {unknown}; "
+                              f"its parameters are {sorted(accepted)}")
+        return cls(**params).fit(meta_features, performance)
+    row = kb.get_embedding(name or default_embedding_name(space, metric))
+    model = SiameseWarmStarter.from_state(row["state"], row["settings"])
+    if "n_neighbors" in params:
+        model.set_params(n_neighbors=params.pop("n_neighbors"))
+    if params:
+        raise ConfigError(f"a stored Siamese model only takes n_neighbors at load time, got {sorted(params)}")
+    return model.attach(meta_features, performance)

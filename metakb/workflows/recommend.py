@@ -33,7 +33,7 @@ class RecommendedConfiguration:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
-        out = {"rank": self.rank, "configuration_id": self.configuration_id, "label": self.label,
+        out: dict[str, Any] = {"rank": self.rank, "configuration_id": self.configuration_id, "label": self.label,
                "config": self.config, "sources": self.sources}
         if self.predicted_score is not None:
             out["predicted_score"] = self.predicted_score
@@ -127,7 +127,7 @@ def recommend(
     from metakb.workflows.warmstart import load_warm_starter
 
     kb.get_space(space)
-    params = {} if n_neighbors is None else {"n_neighbors": n_neighbors}
+    params: dict[str, Any] = {} if n_neighbors is None else {"n_neighbors": n_neighbors}
     starter = load_warm_starter(kb, method, space, metric, **params)
     query, version = query_meta_features(data)
     excluded = None

@@ -1,4 +1,4 @@
-"""meta_features: fast, deterministic meta-features of classification datasets.
+"""meta_features: fast, deterministic meta-features of classification and regression datasets.
 
 Arrays in, named values out; this package knows nothing of the knowledge base.
 
@@ -10,7 +10,9 @@ Example:
 Five groups (:data:`GROUPS`); every feature is registered once with its group, description and
 cost (:func:`list_features`). Names follow pymfe's where the definition is the same
 (``nr_inst``, ``skewness.mean``, ``class_ent``, ...); ``docs/meta_features.md`` lists the
-differences.
+differences. ``extract(X, y, task="regression")`` describes a numeric target instead: the
+target-free features plus target statistics, feature-target relations and regression
+landmarkers (``meta_features._regression``).
 """
 
 from meta_features import (  # noqa: F401 - importing registers the features
@@ -18,6 +20,7 @@ from meta_features import (  # noqa: F401 - importing registers the features
     _info_theory,
     _landmarking,
     _model_based,
+    _regression,
     _statistical,
 )
 from meta_features._extract import (

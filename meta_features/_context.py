@@ -65,6 +65,18 @@ class Context:
     def n(self) -> int:
         return self.data.n
 
+    @property
+    def task(self) -> str:
+        """``regression`` when the data carry a float target, else ``classification``."""
+        return "classification" if self.data.target is None else "regression"
+
+    @property
+    def target(self) -> np.ndarray:
+        """The regression target of the (subsampled) rows; an error for a classification."""
+        if self.data.target is None:
+            raise ValueError("a classification dataset has no regression target")
+        return self.data.target
+
     @cached_property
     def class_counts(self) -> np.ndarray:
         """Instances per class of the (subsampled) data, classes in code order."""

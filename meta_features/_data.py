@@ -28,12 +28,15 @@ class Prepared:
         y: ``(n,)`` int array of class codes ``0..c-1`` (in sorted order of the labels).
         categorical: ``(d,)`` bool mask of the categorical columns.
         classes: The original class labels, ``classes[y]`` gives them back.
+        target: For a regression, the ``(n,)`` float target (then ``y`` is all zeros and
+            ``classes`` is empty: no class-based feature is computed); None for a classification.
     """
 
     X: np.ndarray
     y: np.ndarray
     categorical: np.ndarray
     classes: np.ndarray
+    target: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -44,7 +47,8 @@ class Prepared:
         return int(self.X.shape[1])
 
 
-def prepare(X: Any, y: Any, categorical: Sequence[bool] | Sequence[int] | np.ndarray | None) -> Prepared:
+def prepare(X: Any, y: Any, categorical: Sequence[bool] | Sequence[int] | np.ndarray | None,
+            task: str = "classification") -> Prepared:
     """Validate ``X`` and ``y`` and code them (see :class:`Prepared`).
 
     Args:
@@ -55,6 +59,8 @@ def prepare(X: Any, y: Any, categorical: Sequence[bool] | Sequence[int] | np.nda
         categorical: A boolean mask or a list of column indices of the categorical columns;
             ``None`` infers them from a DataFrame's dtypes and means "none" for an array. When
             given for a DataFrame it overrides the dtypes.
+        task: ``classification`` (``y`` are labels) or ``regression`` (``y`` must be finite
+            numbers with at least two distinct values).
 
     Raises:
         DataError: On empty data, mismatched lengths, non-numeric array values, infinite
@@ -74,8 +80,30 @@ def prepare(X: Any, y: Any, categorical: Sequence[bool] | Sequence[int] | np.nda
         matrix = _recode_categorical(matrix, mask)
     elif categorical is not None:
         matrix = _recode_categorical(matrix, mask & ~inferred)
+    if task == "regression":
+        target = _regression_target(y, n)
+        return Prepared(X=matrix, y=np.zeros(n, dtype=np.intp), categorical=mask,
+                        classes=np.empty(0), target=target)
     codes, classes = _code_labels(y, n)
     return Prepared(X=matrix, y=codes, categorical=mask, classes=classes)
+
+
+def _regression_target(y: Any, n: int) -> np.ndarray:
+    """``y`` as finite, non-constant floats, one per row; else one DataError line."""
+    values = np.asarray(y.to_numpy() if isinstance(y, pd.Series) else y).ravel()
+    if len(values) != n:
+        raise DataError(f"y must have one value per row of X ({n}); got {len(values)}")
+    try:
+        target = values.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise DataError("y must be numeric for a regression (task='regression'); got non-numeric values") from exc
+    if np.isnan(target).any():
+        raise DataError(f"y must not have missing values; got {int(np.isnan(target).sum())} missing")
+    if np.isinf(target).any():
+        raise DataError("y must not contain infinite values for a regression; got +/-inf")
+    if np.ptp(target) == 0:
+        raise DataError("y is constant; a regression target needs at least two distinct values")
+    return target
 
 
 def _from_array(X: Any) -> np.ndarray:

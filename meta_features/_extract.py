@@ -11,7 +11,7 @@ from threadpoolctl import ThreadpoolController
 
 from meta_features._context import Context
 from meta_features._data import Prepared, prepare
-from meta_features._registry import GROUPS, Feature, features_of
+from meta_features._registry import GROUPS, TASKS, Feature, features_of
 from meta_features._summary import check_summary, summarise
 from metakb.errors import ConfigError
 
@@ -62,13 +62,14 @@ def extract(
     seed: int = 0,
     max_rows: int = 10_000,
     max_attr_pairs: int = 1000,
+    task: str = "classification",
 ) -> MetaFeatureResult:
-    """Extract meta-features of a classification dataset.
+    """Extract meta-features of a classification or regression dataset.
 
     Args:
         X: ``(n, d)`` float array (NaN for missing, categorical columns integer-coded) or a
             pandas DataFrame (category/object/string/bool columns are categorical).
-        y: Class labels, one per row.
+        y: Class labels, one per row; for ``task="regression"`` the numeric target.
         groups: Groups to extract (see :data:`GROUPS`); ``None`` means all.
         categorical: Mask or indices of the categorical columns (see ``_data.prepare``).
         summary: Summaries of multi-valued features; ``None`` means ``DEFAULT_SUMMARY``.
@@ -78,6 +79,11 @@ def extract(
         max_rows: Rows above which the groups in :data:`SUBSAMPLED_GROUPS` use a stratified
             random subsample of this many rows (``notes["subsampled_rows"]``).
         max_attr_pairs: Most numeric attributes used by pairwise features.
+        task: ``classification`` or ``regression``: only the features registered for the
+            task are extracted (a regression gets the target-free general, statistical and
+            info-theory features, the target statistics, feature-target correlation and
+            mutual information, and the regression landmarkers; the model-based group has
+            none). A regression's row subsample is uniform, not stratified.
 
     Returns:
         A :class:`MetaFeatureResult`.
@@ -86,6 +92,8 @@ def extract(
         ConfigError: On an unknown group or summary or a bad limit.
         DataError: On unusable data (see ``_data.prepare``).
     """
+    if task not in TASKS:
+        raise ConfigError(f"task must be one of {TASKS}; got {task!r}")
     chosen = check_groups(groups)
     summaries = check_summary(summary)
     if max_rows < 10:
@@ -97,13 +105,13 @@ def extract(
     # whatever else runs), so one thread is both faster and reproducible.
     with _controller().limit(limits=1):
         return _run(X, y, chosen, summaries, categorical, time_budget, seed, max_rows,
-                    max_attr_pairs, start)
+                    max_attr_pairs, start, task)
 
 
 def _run(X: Any, y: Any, chosen: tuple[str, ...], summaries: tuple[str, ...], categorical: Any,
          time_budget: float | None, seed: int, max_rows: int, max_attr_pairs: int,
-         start: float) -> MetaFeatureResult:
-    full = prepare(X, y, categorical)
+         start: float, task: str = "classification") -> MetaFeatureResult:
+    full = prepare(X, y, categorical, task)
     sub, rows = _subsample(full, max_rows, seed)
     ctx = Context(sub, full, seed=seed, max_attr_pairs=max_attr_pairs)
     out = _Collector(summaries)
@@ -114,12 +122,13 @@ def _run(X: Any, y: Any, chosen: tuple[str, ...], summaries: tuple[str, ...], ca
             skipped[group] = f"time budget of {time_budget:g} s spent"
             continue
         t0 = time.perf_counter()
-        for feature in features_of(group):
+        for feature in features_of(group, task):
             ctx.current = feature.name
             out.add(feature, feature.function(ctx), ctx.reasons.get(feature.name))
         seconds[group] = time.perf_counter() - t0
     notes: dict[str, Any] = {
         "extractor_version": EXTRACTOR_VERSION,
+        "task": task,
         "n_rows": full.n,
         "subsampled_rows": rows,
         "seconds": seconds,
@@ -181,6 +190,10 @@ def _subsample(data: Prepared, max_rows: int, seed: int) -> tuple[Prepared, int 
     if data.n <= max_rows:
         return data, None
     rng = np.random.default_rng([seed, 0])
+    if data.target is not None:  # regression: a uniform random subsample
+        rows = np.sort(rng.choice(data.n, size=max_rows, replace=False))
+        return Prepared(X=data.X[rows], y=data.y[rows], categorical=data.categorical,
+                        classes=data.classes, target=data.target[rows]), int(rows.size)
     counts = np.bincount(data.y)
     quota = np.maximum(np.floor(counts * max_rows / data.n).astype(int), np.minimum(counts, 1))
     # hand out the rows lost to rounding to the largest classes

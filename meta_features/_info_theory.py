@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from meta_features._context import Context
-from meta_features._registry import register
+from meta_features._registry import BOTH, register
 
 __all__ = ["discretise", "n_bins"]
 
@@ -145,7 +145,7 @@ def class_ent(ctx: Context) -> float:
     return float(_entropy_rows(ctx.class_counts[None, :])[0])
 
 
-@register("attr_ent", I, "Entropy (bits) of each discretised attribute.", cost="medium", multi=True)
+@register("attr_ent", I, "Entropy (bits) of each discretised attribute.", cost="medium", multi=True, tasks=BOTH)
 def attr_ent(ctx: Context) -> np.ndarray:
     return _parts(ctx)[0]
 
@@ -173,7 +173,7 @@ def class_conc(ctx: Context) -> np.ndarray:
 
 
 @register("attr_conc", I, "Concentration coefficient of each ordered pair of attributes (at most "
-          "12 attributes, chosen at random with the seed).", cost="medium", multi=True)
+          "12 attributes, chosen at random with the seed).", cost="medium", multi=True, tasks=BOTH)
 def attr_conc(ctx: Context) -> np.ndarray:
     D = ctx.discretised
     d = D.shape[1]

@@ -21,7 +21,7 @@ import scipy.stats
 from meta_features._columns import ColumnStats
 from meta_features._context import Context
 from meta_features._learners import class_sums
-from meta_features._registry import register
+from meta_features._registry import BOTH, register
 
 __all__: list[str] = []
 
@@ -50,72 +50,72 @@ def _per_attr(ctx: Context, values: np.ndarray, reason: str) -> np.ndarray:
     return values
 
 
-@register("mean", S, "Mean of each numeric attribute.", multi=True)
+@register("mean", S, "Mean of each numeric attribute.", multi=True, tasks=BOTH)
 def mean(ctx: Context) -> np.ndarray:
     return _stats(ctx).mean
 
 
-@register("sd", S, "Standard deviation (ddof=1) of each numeric attribute.", multi=True)
+@register("sd", S, "Standard deviation (ddof=1) of each numeric attribute.", multi=True, tasks=BOTH)
 def sd(ctx: Context) -> np.ndarray:
     return _stats(ctx).sd
 
 
-@register("var", S, "Variance (ddof=1) of each numeric attribute.", multi=True)
+@register("var", S, "Variance (ddof=1) of each numeric attribute.", multi=True, tasks=BOTH)
 def var(ctx: Context) -> np.ndarray:
     return _stats(ctx).var
 
 
-@register("min", S, "Minimum of each numeric attribute.", multi=True)
+@register("min", S, "Minimum of each numeric attribute.", multi=True, tasks=BOTH)
 def min_(ctx: Context) -> np.ndarray:
     return _stats(ctx).min
 
 
-@register("max", S, "Maximum of each numeric attribute.", multi=True)
+@register("max", S, "Maximum of each numeric attribute.", multi=True, tasks=BOTH)
 def max_(ctx: Context) -> np.ndarray:
     return _stats(ctx).max
 
 
-@register("median", S, "Median of each numeric attribute.", cost="medium", multi=True)
+@register("median", S, "Median of each numeric attribute.", cost="medium", multi=True, tasks=BOTH)
 def median(ctx: Context) -> np.ndarray:
     return _stats(ctx).median
 
 
-@register("range", S, "Range (max - min) of each numeric attribute.", multi=True)
+@register("range", S, "Range (max - min) of each numeric attribute.", multi=True, tasks=BOTH)
 def range_(ctx: Context) -> np.ndarray:
     return _stats(ctx).max - _stats(ctx).min
 
 
-@register("iq_range", S, "Interquartile range of each numeric attribute.", cost="medium", multi=True)
+@register("iq_range", S, "Interquartile range of each numeric attribute.", cost="medium", multi=True, tasks=BOTH)
 def iq_range(ctx: Context) -> np.ndarray:
     return _stats(ctx).q3 - _stats(ctx).q1
 
 
 @register("t_mean", S, "Mean of each numeric attribute after trimming 20% at each end.",
-          cost="medium", multi=True)
+          cost="medium", multi=True, tasks=BOTH)
 def t_mean(ctx: Context) -> np.ndarray:
     return _stats(ctx).trimmed_mean(0.2)
 
 
 @register("mad", S, "Median absolute deviation of each numeric attribute (times 1.4826).",
-          cost="medium", multi=True)
+          cost="medium", multi=True, tasks=BOTH)
 def mad(ctx: Context) -> np.ndarray:
     return _stats(ctx).mad()
 
 
-@register("skewness", S, "Skewness m3/s^3 (s with ddof=1) of each numeric attribute.", multi=True)
+@register("skewness", S, "Skewness m3/s^3 (s with ddof=1) of each numeric attribute.", multi=True, tasks=BOTH)
 def skewness(ctx: Context) -> np.ndarray:
     return _per_attr(ctx, _stats(ctx).standardised_moment(3), "undefined for constant attributes")
 
 
 @register("kurtosis", S, "Excess kurtosis m4/s^4 - 3 (s with ddof=1) of each numeric attribute.",
-          multi=True)
+          multi=True, tasks=BOTH)
 def kurtosis(ctx: Context) -> np.ndarray:
     return _per_attr(ctx, _stats(ctx).standardised_moment(4) - 3.0,
                      "undefined for constant attributes")
 
 
 @register("g_mean", S, "Geometric mean of each numeric attribute (0 if its minimum is 0).",
-          multi=True)
+          multi=True, tasks=BOTH)
 def g_mean(ctx: Context) -> np.ndarray:
     st = _stats(ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -127,7 +127,7 @@ def g_mean(ctx: Context) -> np.ndarray:
 
 
 @register("h_mean", S, "Harmonic mean of each numeric attribute (0 if it has a zero).",
-          multi=True)
+          multi=True, tasks=BOTH)
 def h_mean(ctx: Context) -> np.ndarray:
     st = _stats(ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -138,7 +138,7 @@ def h_mean(ctx: Context) -> np.ndarray:
                      "undefined for attributes with negative values")
 
 
-@register("nr_outliers", S, "Number of numeric attributes with a value beyond 1.5 IQR of a quartile.")
+@register("nr_outliers", S, "Number of numeric attributes with a value beyond 1.5 IQR of a quartile.", tasks=BOTH)
 def nr_outliers(ctx: Context) -> float:
     st = _stats(ctx)
     whisker = 1.5 * (st.q3 - st.q1)
@@ -146,7 +146,7 @@ def nr_outliers(ctx: Context) -> float:
 
 
 @register("sparsity", S, "Per attribute: (n / distinct values - 1) / (n - 1), n present values.",
-          multi=True)
+          multi=True, tasks=BOTH)
 def sparsity(ctx: Context) -> np.ndarray:
     st = ctx.all_stats
     count, distinct = st.count, st.n_distinct
@@ -157,7 +157,7 @@ def sparsity(ctx: Context) -> np.ndarray:
 
 
 @register("cor", S, "Absolute Pearson correlation of each pair of numeric attributes.",
-          cost="medium", multi=True)
+          cost="medium", multi=True, tasks=BOTH)
 def cor(ctx: Context) -> np.ndarray:
     if ctx.numeric.shape[1] < 2:
         ctx.undefined("fewer than two numeric attributes")
@@ -167,7 +167,7 @@ def cor(ctx: Context) -> np.ndarray:
 
 
 @register("cov", S, "Absolute covariance (ddof=1) of each pair of numeric attributes.",
-          cost="medium", multi=True)
+          cost="medium", multi=True, tasks=BOTH)
 def cov(ctx: Context) -> np.ndarray:
     if ctx.numeric.shape[1] < 2:
         ctx.undefined("fewer than two numeric attributes")
@@ -176,7 +176,7 @@ def cov(ctx: Context) -> np.ndarray:
 
 
 @register("nr_cor_attr", S, "Fraction of numeric attribute pairs with |correlation| >= 0.5.",
-          cost="medium")
+          cost="medium", tasks=BOTH)
 def nr_cor_attr(ctx: Context) -> float:
     p = ctx.abs_corr.shape[0]
     if p < 2:
@@ -186,7 +186,7 @@ def nr_cor_attr(ctx: Context) -> float:
 
 
 @register("eigenvalues", S, "Eigenvalues of the covariance matrix of the numeric attributes.",
-          cost="medium", multi=True)
+          cost="medium", multi=True, tasks=BOTH)
 def eigenvalues(ctx: Context) -> np.ndarray:
     if not _need_numeric(ctx):
         return np.empty(0)
@@ -198,7 +198,7 @@ def _eigvals(ctx: Context) -> np.ndarray:
 
 
 @register("nr_pca_95", S, "Principal components needed for 95% of the numeric variance.",
-          cost="medium")
+          cost="medium", tasks=BOTH)
 def nr_pca_95(ctx: Context) -> float:
     if not _need_numeric(ctx):
         return float("nan")
@@ -209,14 +209,14 @@ def nr_pca_95(ctx: Context) -> float:
 
 
 @register("pca_95_ratio", S, "nr_pca_95 divided by the number of numeric attributes used.",
-          cost="medium")
+          cost="medium", tasks=BOTH)
 def pca_95_ratio(ctx: Context) -> float:
     k = nr_pca_95(ctx)
     return k / len(ctx.pair_columns) if np.isfinite(k) else float("nan")
 
 
 @register("pca_first_pc", S, "Fraction of the numeric variance on the first principal component.",
-          cost="medium")
+          cost="medium", tasks=BOTH)
 def pca_first_pc(ctx: Context) -> float:
     if not _need_numeric(ctx):
         return float("nan")
@@ -240,7 +240,7 @@ def gravity(ctx: Context) -> float:
 
 
 @register("nr_norm", S, "Number of numeric attributes that Shapiro-Wilk does not reject as "
-          "normal (p > 0.05, first 5000 rows; constant ones count as normal).", cost="medium")
+          "normal (p > 0.05, first 5000 rows; constant ones count as normal).", cost="medium", tasks=BOTH)
 def nr_norm(ctx: Context) -> float:
     if not _need_numeric(ctx):
         return float("nan")

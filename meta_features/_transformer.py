@@ -26,6 +26,7 @@ class MetaFeatureExtractor:
         time_budget: Seconds per extraction, or ``None``.
         seed: Seed of every random choice.
         max_rows: Row subsample size of the costly groups.
+        task: ``classification`` or ``regression`` (see :func:`extract`).
 
     Attributes:
         result_: The :class:`MetaFeatureResult` of the fitted data.
@@ -34,18 +35,19 @@ class MetaFeatureExtractor:
 
     def __init__(self, groups: Sequence[str] | None = None, summary: Sequence[str] | None = None,
                  categorical: Any = None, time_budget: float | None = None, seed: int = 0,
-                 max_rows: int = 10_000) -> None:
+                 max_rows: int = 10_000, task: str = "classification") -> None:
         self.groups = groups
         self.summary = summary
         self.categorical = categorical
         self.time_budget = time_budget
         self.seed = seed
         self.max_rows = max_rows
+        self.task = task
 
     def _extract(self, X: Any, y: Any) -> MetaFeatureResult:
         return extract(X, y, groups=self.groups, categorical=self.categorical,
                        summary=self.summary, time_budget=self.time_budget, seed=self.seed,
-                       max_rows=self.max_rows)
+                       max_rows=self.max_rows, task=self.task)
 
     def fit(self, X: Any, y: Any) -> MetaFeatureExtractor:
         """Extract the meta-features of ``(X, y)``; return ``self``."""

@@ -40,6 +40,9 @@ METRIC_DIRECTIONS: dict[str, bool] = {
     "runtime": False,
     "par10": False,
     "error": False,
+    "r2": True,
+    "rmse": False,
+    "mae": False,
 }
 
 _STRICT = object()

@@ -1,4 +1,11 @@
-"""How a configuration is scored on a dataset: row cap, holdout or CV, budget, metric, seed."""
+"""How a configuration is scored on a dataset: row cap, holdout or CV, budget, metric, seed.
+
+Classification targets (labels) are subsampled and split stratified by class when every class
+allows it. Regression targets (float arrays, see ``metakb.data._task``) are subsampled at
+random and split by plain shuffled, seeded ``KFold`` / ``ShuffleSplit``: stratifying on
+thousands of distinct values would be meaningless. The same protocol text
+(``cv:3:max_rows=1500``) thus means the same procedure for both, adapted to the target.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 
 from metakb.errors import ConfigError
-from metakb.evaluation.metrics import higher_is_better
+from metakb.evaluation.metrics import DEFAULT_METRIC, higher_is_better, metric_task
 
 __all__ = ["Protocol", "subsample_rows", "split_indices", "budget_rows"]
 
@@ -47,6 +54,18 @@ class Protocol:
         higher_is_better(self.metric)
 
     @property
+    def task(self) -> str | None:
+        """The task type of the primary metric (``r2`` -> regression), None for runtime metrics."""
+        return metric_task(self.metric)
+
+    @classmethod
+    def for_task(cls, text: str, task: str) -> Protocol:
+        """:meth:`parse` with the default metric of ``task`` (``r2`` for regression)."""
+        if task not in DEFAULT_METRIC:
+            raise ConfigError(f"task must be one of {sorted(DEFAULT_METRIC)}, got {task!r}")
+        return cls.parse(text, DEFAULT_METRIC[task])
+
+    @property
     def higher_is_better(self) -> bool:
         """Direction of the primary metric."""
         return higher_is_better(self.metric)
@@ -67,13 +86,23 @@ class Protocol:
         return cls(kind, float(param), int(rows or 0), metric)
 
 
+def _is_regression(y: np.ndarray) -> bool:
+    """A float target is a regression's (classification targets hold labels)."""
+    return np.asarray(y).dtype.kind == "f"
+
+
 def _can_stratify(y: np.ndarray, n_splits: int = 2) -> bool:
+    if _is_regression(y):
+        return False
     _, counts = np.unique(y, return_counts=True)
     return bool(counts.min() >= n_splits)
 
 
 def subsample_rows(y: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
-    """Indices of at most ``max_rows`` rows, stratified by class when every class allows it."""
+    """Indices of at most ``max_rows`` rows, stratified by class when every class allows it.
+
+    A regression target (float) is subsampled uniformly at random (seeded).
+    """
     n = len(y)
     if not max_rows or n <= max_rows:
         return np.arange(n)
@@ -84,8 +113,17 @@ def subsample_rows(y: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
 
 
 def split_indices(y: np.ndarray, protocol: Protocol, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (train, test) index pairs of the protocol, stratified when every class allows it."""
+    """The (train, test) index pairs of the protocol, stratified when every class allows it.
+
+    A regression target gets plain shuffled, seeded splits. A protocol whose metric belongs to
+    the other task type (``r2`` on class labels, ``balanced_accuracy`` on a float target) is
+    refused with one ConfigError line.
+    """
     n = len(y)
+    task = protocol.task
+    if task is not None and task != ("regression" if _is_regression(y) else "classification"):
+        raise ConfigError(f"protocol metric {protocol.metric!r} is a {task} metric but the target is "
+                          f"{'continuous (regression)' if _is_regression(y) else 'class labels (classification)'}")
     if protocol.kind == "holdout":
         splitter_cls = StratifiedShuffleSplit if _can_stratify(y) else ShuffleSplit
         splitter = splitter_cls(n_splits=1, test_size=protocol.param, random_state=seed)
@@ -97,12 +135,16 @@ def split_indices(y: np.ndarray, protocol: Protocol, seed: int) -> list[tuple[np
 
 
 def budget_rows(train: np.ndarray, y: np.ndarray, budget: float, seed: int) -> np.ndarray:
-    """The training rows used at ``budget`` (a fraction in (0, 1]); at least one per class seen."""
+    """The training rows used at ``budget`` (a fraction in (0, 1]); at least two per class seen.
+
+    For a regression target: a random share of the rows, at least 2.
+    """
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"budget must be a fraction in (0, 1], got {budget}")
     if budget >= 1.0:
         return train
-    size = max(int(round(budget * len(train))), len(np.unique(y[train])) * 2)
+    floor = 2 if _is_regression(y) else len(np.unique(y[train])) * 2
+    size = max(int(round(budget * len(train))), floor)
     if size >= len(train):
         return train
     return train[subsample_rows(y[train], size, seed)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +10,9 @@ from ConfigSpace import Configuration, ConfigurationSpace
 
 from metakb._convert import space_from_json, space_to_json, to_builtin
 from metakb.errors import ConfigError, SpaceError
-from metakb.spaces import _cash
-from metakb.spaces._pipeline import make_pipeline
+from metakb.spaces import _cash, _cash_regression
+from metakb.spaces._cash_regression import make_regression_pipeline
+from metakb.spaces._pipeline import make_pipeline as make_classification_pipeline
 
 __all__ = [
     "SearchSpace",
@@ -22,24 +23,89 @@ __all__ = [
     "validate_configuration",
     "sample_configurations",
     "make_pipeline",
+    "make_classification_pipeline",
+    "make_regression_pipeline",
+    "check_space_task",
+    "space_task",
+    "spaces_for_task",
 ]
 
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """A named, versioned search space: how to build it and its per-model default configurations."""
+    """A named, versioned search space: how to build it, its per-model defaults, and its task type.
+
+    ``task`` is ``classification`` or ``regression``: the only kind of dataset the space's
+    pipelines can be fitted on (:func:`check_space_task`).
+    """
 
     name: str
     version: str
     build: Callable[..., ConfigurationSpace]
     defaults: Callable[[], dict[str, dict[str, Any]]]
     description: str
+    task: str = "classification"
 
 
 SPACES: dict[str, SearchSpace] = {
     _cash.NAME: SearchSpace(_cash.NAME, _cash.VERSION, _cash.build_space, _cash.model_defaults,
                             "CASH over 7 scikit-learn classifiers with preprocessing choices"),
+    _cash_regression.NAME: SearchSpace(
+        _cash_regression.NAME, _cash_regression.VERSION, _cash_regression.build_space,
+        _cash_regression.model_defaults,
+        "CASH over 8 scikit-learn regressors with preprocessing and target-transform choices",
+        task=_cash_regression.TASK),
 }
+
+_TASKS = ("classification", "regression")
+
+
+def space_task(name: str) -> str:
+    """The task type (classification | regression) of the registered space ``name``."""
+    return get_search_space(name).task
+
+
+def spaces_for_task(task: str) -> list[str]:
+    """Names of the registered spaces of ``task``, sorted."""
+    if task not in _TASKS:
+        raise ConfigError(f"task must be one of {list(_TASKS)}, got {task!r}")
+    return sorted(n for n, s in SPACES.items() if s.task == task)
+
+
+def check_space_task(name: str, task: str, *, dataset: str | None = None) -> None:
+    """Refuse, with one SpaceError line, a space of one task type asked for a dataset of the other.
+
+    Args:
+        name: a registered space name.
+        task: the dataset's task type (``classification`` or ``regression``).
+        dataset: the dataset's name, for the message.
+
+    Raises:
+        SpaceError: the space is unknown or its task type is not ``task``.
+        ConfigError: ``task`` is not a task type.
+    """
+    if task not in _TASKS:
+        raise ConfigError(f"task must be one of {list(_TASKS)}, got {task!r}")
+    space = get_search_space(name)
+    if space.task != task:
+        what = f"dataset {dataset!r}" if dataset else "the dataset"
+        raise SpaceError(f"search space {name!r} is for {space.task} but {what} is a {task} task; "
+                         f"use one of {spaces_for_task(task)}")
+
+
+def make_pipeline(config: Mapping[str, Any], categorical: Sequence[bool], *, seed: int = 0,
+                  iteration_fraction: float = 1.0, n_rows: int | None = None) -> Any:
+    """The scikit-learn pipeline of a configuration of either CASH space.
+
+    A configuration with a ``regressor`` choice is built by
+    :func:`make_regression_pipeline` (``sklearn-cash-regression``), one with a
+    ``classifier`` choice by :func:`make_classification_pipeline` (``sklearn-cash``).
+    """
+    if "regressor" in config and "classifier" not in config:
+        return make_regression_pipeline(config, categorical, seed=seed,
+                                        iteration_fraction=iteration_fraction, n_rows=n_rows)
+    return make_classification_pipeline(config, categorical, seed=seed,
+                                        iteration_fraction=iteration_fraction, n_rows=n_rows)
 
 
 def get_search_space(name: str) -> SearchSpace:

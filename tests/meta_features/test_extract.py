@@ -37,7 +37,7 @@ def test_extract_names_match_registry():
     X, y = _data()
     res = meta_features.extract(X, y, summary=["mean", "sd"])
     expected = set()
-    for name, info in meta_features.list_features().items():
+    for name, info in meta_features.list_features("classification").items():
         expected |= {f"{name}.mean", f"{name}.sd"} if info["summarised"] else {name}
     assert set(res) == expected
     assert set(res.groups.values()) == set(meta_features.GROUPS)

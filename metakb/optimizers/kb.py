@@ -177,7 +177,8 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
     best = opt.incumbent()
     trajectory = [{"seconds": round(t["seconds"], 3), "evaluations": int(t["n_evaluations"]),
                    "best_score": sign * t["incumbent_loss"]
-                   if math.isfinite(t["incumbent_loss"]) else None}
+                   if math.isfinite(t["incumbent_loss"]) else None,
+                   "best_budget": t["incumbent_budget"] if math.isfinite(t.get("incumbent_budget", math.nan)) else None}
                   for t in result.trajectory]
     return OptimizationReport(
         run_id=run_id, dataset=table.name, metric=proto.metric,

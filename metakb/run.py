@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from metakb.data import Table
+from metakb.data._tables import check_rows
 from metakb.errors import ConfigError
 from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, WorkerPool
 from metakb.spaces import get_search_space, space_to_json, validate_configuration
@@ -83,6 +84,7 @@ def run_configuration(
     configspace = spec.build()
     config = validate_configuration(configspace, config)
     proto = Protocol.parse(protocol)
+    check_rows(table, proto)  # a dataset too small for the protocol is refused before it runs
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"--budget must be a fraction in (0, 1], got {budget}")
     task = EvaluationTask("run", DataRef("table", table=table, key=table.content_hash()), config, proto, budget, seed)

@@ -105,6 +105,9 @@ def optimize_table(table: Any, kb: Any, *, time_budget: float | None = None,
     spec = get_search_space(space)
     configspace = spec.build()
     proto = Protocol.parse(protocol)
+    from metakb.data._tables import check_rows
+
+    check_rows(table, proto)  # too small for the protocol: refused before anything is stored
     content_hash = table.content_hash()  # once: it reads every value of the table
     if resume is not None:
         run = kb.get_run(resume)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from metakb.errors import ConfigError, DataError
+from metakb.errors import ConfigError, DataError, NotFoundError
 from metakb.warmstart._base import NeighbourWarmStarter
 from metakb.warmstart._knn import KNNWarmStarter
 from metakb.warmstart._siamese import SiameseWarmStarter
@@ -120,7 +120,13 @@ def load_warm_starter(kb: Any, method: str, space: str | int, metric: str | None
     if method == "knn":
         return KNNWarmStarter(**params).fit(meta_features, performance)
     if method == "siamese":
-        row = kb.get_embedding(name or default_embedding_name(space, metric))
+        stored = name or default_embedding_name(space, metric)
+        try:
+            row = kb.get_embedding(stored)
+        except NotFoundError as exc:  # say how to train it
+            named = f" --name {name}" if name else ""
+            raise NotFoundError(f"no Siamese model {stored!r} is stored for space {space!r}; train it with "
+                                f"`metakb warmstart train-siamese --space {space} --metric {metric}{named}`") from exc
         model = SiameseWarmStarter.from_state(row["state"], row["settings"])
         if "n_neighbors" in params:
             model.set_params(n_neighbors=params.pop("n_neighbors"))

@@ -185,3 +185,29 @@ def test_suite_lists_its_tasks_then_needs_the_server(kb, cache):
     with pytest.raises(NetworkError, match=r"evaluation/list/function/predictive_accuracy/flow/60/task/4"):
         import_openml(kb, flow=60, suite=146, client=c)
     assert kb.info()["counts"]["evaluations"] == 0
+
+
+def test_cache_dir_alone_serves_the_test_server_cache(cache, tmp_path, capsys, no_network):
+    """As a user runs it offline: only --cache-dir, no --server (the cache names its server)."""
+    import json
+
+    from metakb.cli import main
+    from metakb.data._openml_client import server_of_cache
+
+    assert server_of_cache(cache) == TEST_SERVER
+    assert OpenMLClient(cache_dir=cache).server_url() == TEST_SERVER
+    db = str(tmp_path / "kb.sqlite")
+    assert main(["import", "openml", "--tasks", "1882", "--flow", "60", "--cache-dir", str(cache),
+                 "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported_tasks"] == [1882]
+    assert no_network == []
+
+
+def test_cache_with_the_default_server_keeps_openml_settings(tmp_path):
+    from metakb.data._openml_client import server_of_cache
+
+    (tmp_path / "org" / "openml" / "www").mkdir(parents=True)
+    assert server_of_cache(tmp_path) is None
+    (tmp_path / "org" / "openml" / "test").mkdir()
+    assert server_of_cache(tmp_path) is None  # two servers: openml-python's setting decides
+    assert server_of_cache(tmp_path / "missing") is None

@@ -244,8 +244,9 @@ def test_cache_filled_online_then_used_offline(shared_data, tmp_path, monkeypatc
     monkeypatch.setattr(requests.Session, "request", server)
     assert main([*argv, "--db", str(tmp_path / "online.sqlite")]) == 0, capsys.readouterr().err
     online = json.loads(capsys.readouterr().out)
-    www = cache / "org" / "openml" / "www"
-    assert (www / "tasks" / "1882" / "task.xml").is_file() and (www / "datasets" / "2" / "qualities.xml").is_file()
+    # openml-python's own layout, under the folder of whichever server openml's setting names
+    (host,) = (cache / "org" / "openml").iterdir()
+    assert (host / "tasks" / "1882" / "task.xml").is_file() and (host / "datasets" / "2" / "qualities.xml").is_file()
     assert asked  # the first run asked the server
 
     refused: list[str] = []

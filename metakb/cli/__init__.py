@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from metakb.cli._common import import_command_module
+from metakb.cli._common import attach_dash_values, import_command_module
 from metakb.errors import MetaKBError
 
 __all__ = ["main", "build_parser", "COMMAND_MODULES"]
@@ -58,7 +58,7 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``metakb`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_dash_values(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,30 @@ from metakb.errors import MetaKBError
 from metakb.store import KnowledgeBase, resolve_kb_path
 
 __all__ = ["add_db_argument", "add_command_group", "import_command_module", "open_from_args", "print_json",
-           "print_table"]
+           "print_table", "attach_dash_values"]
+
+# argparse takes '-5' and '-.5' for values (they look like negative numbers) but '-5s' or
+# '-1e3' for an unknown option, and then prints its usage. No metakb option starts with a digit.
+_DASH_VALUE = re.compile(r"^-\d")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's own test
+
+
+def attach_dash_values(argv: list[str]) -> list[str]:
+    """``--opt -5s`` as ``--opt=-5s``: a value that starts with '-' and a digit is a value.
+
+    argparse reads such a token as an option and fails with its usage instead of passing the
+    value on to the option's own check (which then names the option and what it accepts).
+    Tokens argparse already takes for negative numbers are left alone.
+    """
+    out: list[str] = []
+    for token in argv:
+        previous = out[-1] if out else ""
+        if (_DASH_VALUE.match(token) and not _NEGATIVE_NUMBER.match(token) and previous.startswith("--")
+                and previous != "--" and "=" not in previous and "--" not in out[:-1]):
+            out[-1] = f"{previous}={token}"
+        else:
+            out.append(token)
+    return out
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

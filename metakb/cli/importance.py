@@ -96,8 +96,8 @@ def _print(result: Any, args: argparse.Namespace) -> None:
     pairs = result.pair_summary().head(args.pairs)
     if args.pairs and not pairs.empty:
         print()
-        print_table([{"pair": k, "median": r["median"], "q25": r["q25"], "q75": r["q75"]}
-                     for k, r in pairs.iterrows()])
+        print_table([{"pair": k, "median": r["median"], "q25": r["q25"], "q75": r["q75"],
+                      "n": int(r["n_datasets"])} for k, r in pairs.iterrows()])
     if args.method == "tunability":
         alg = result.algorithm
         print(f"\noptimal default (configuration {result.default_id}): {result.default}")

@@ -112,17 +112,51 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _plot(report, path: str) -> None:
+    """Write the trajectory plot of ``report`` to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = _trajectory_figure(report)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _trajectory_figure(report):  # -> matplotlib Figure
+    """The best score over time, one colour per budget of the incumbent.
+
+    The incumbent is the best configuration *at the highest budget evaluated so far*, so when a
+    higher budget is first reached the plotted score can fall: each budget is drawn as its own
+    segment and labelled, and the y axis says what is plotted.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [r for r in report.trajectory if r["best_score"] is not None]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.step([r["seconds"] for r in rows], [r["best_score"] for r in rows], where="post")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    segments: list[list[dict]] = []
+    for row in rows:  # consecutive rows with the same incumbent budget
+        if segments and segments[-1][-1].get("best_budget") == row.get("best_budget"):
+            segments[-1].append(row)
+        else:
+            segments.append([row])
+    colors = plt.get_cmap("viridis")
+    budgets = sorted({r.get("best_budget") for r in rows if r.get("best_budget") is not None})
+    for k, segment in enumerate(segments):
+        budget = segment[0].get("best_budget")
+        following = segments[k + 1][0]["seconds"] if k + 1 < len(segments) else segment[-1]["seconds"]
+        xs = [r["seconds"] for r in segment] + [following]
+        ys = [r["best_score"] for r in segment] + [segment[-1]["best_score"]]
+        shade = colors(0.15 + 0.7 * budgets.index(budget) / max(len(budgets) - 1, 1)) if budget in budgets else "C0"
+        label = f"incumbent at budget {budget:.3g}" if budget is not None else "incumbent"
+        seen = {h.get_label() for h in ax.get_lines()}
+        ax.step(xs, ys, where="post", color=shade, lw=1.8, label=None if label in seen else label)
+        if k > 0:
+            ax.axvline(segment[0]["seconds"], color="0.7", ls=":", lw=1)
     ax.set_xlabel("seconds")
-    ax.set_ylabel(f"incumbent {report.metric}")
-    ax.set_title(f"BOHB on {report.dataset} ({report.warm_start} warm start)")
+    ax.set_ylabel(f"best {report.metric}\nat the highest budget reached so far")
+    ax.set_title(f"BOHB on {report.dataset} ({report.warm_start} warm start)", fontsize=11)
+    if len(budgets) > 1:
+        ax.legend(fontsize=8, title="dotted: a higher budget is reached", title_fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    return fig

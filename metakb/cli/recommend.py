@@ -75,5 +75,7 @@ def print_report(report: RecommendationReport) -> None:
             never = "" if rec.evaluated else " (never evaluated on any dataset)"
             print(f"    predicted {report.metric}: {rec.predicted_score:.4f}{never}")
         for source in rec.sources[:3]:
-            print(f"    from {source['dataset']} (neighbour {source['neighbour']}, distance {source['distance']:.3f}): "
+            scaled = source.get("scaled_distance")  # in typical neighbour distances (docs/cli.md)
+            far = f"distance {scaled:.2f}x typical" if scaled is not None else f"distance {source['distance']:.3f}"
+            print(f"    from {source['dataset']} (neighbour {source['neighbour']}, {far}): "
                   f"score {source['score']:.4f}, rank {source['rank']} there")

@@ -1,6 +1,13 @@
 """Data loading (CSV/TSV/ARFF/Parquet files, PMLB folders) and importers."""
 
 from metakb.data._pmlb import pmlb_datasets
-from metakb.data._tables import NA_VALUES, Table, load_pmlb, load_table, table_from_frame
+from metakb.data._tables import (
+    NA_VALUES,
+    Table,
+    check_rows,
+    load_pmlb,
+    load_table,
+    table_from_frame,
+)
 
-__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES"]
+__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows"]

@@ -81,12 +81,28 @@ class SetupParameter:
     value: str | None
 
 
+def server_of_cache(root: str | Path) -> str | None:
+    """The server whose answers a cache holds, when it holds only one other than the default.
+
+    openml-python files a server's answers under ``<root>/<host reversed>``
+    (``www.openml.org`` -> ``org/openml/www``, ``test.openml.org`` -> ``org/openml/test``). A
+    cache with one server folder that is not ``www`` (the default server's) names that server,
+    so ``--cache-dir`` alone serves it offline; None otherwise (openml-python's setting is used).
+    """
+    folder = Path(root) / "org" / "openml"
+    hosts = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if len(hosts) != 1 or hosts[0] == "www":
+        return None
+    return f"https://{hosts[0]}.openml.org/api/v1/xml"
+
+
 class OpenMLClient:
     """Talks to OpenML through openml-python, from its cache first, with a time limit.
 
     Args:
         cache_dir: openml-python's root cache directory (default: openml-python's own setting).
-        server: the API server URL (default: openml-python's setting, normally www.openml.org).
+        server: the API server URL (default: the one server a ``cache_dir`` holds answers of,
+            see :func:`server_of_cache`, else openml-python's setting, normally www.openml.org).
         timeout: seconds one server call may take before :class:`NetworkError`.
         retries: openml-python's ``connection_n_retries`` during our calls.
     """
@@ -94,7 +110,7 @@ class OpenMLClient:
     def __init__(self, cache_dir: str | Path | None = None, server: str | None = None,
                  timeout: float = 30.0, retries: int = 1) -> None:
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.server = server
+        self.server = server if server is not None or self.cache_dir is None else server_of_cache(self.cache_dir)
         try:
             seconds = float(timeout)
         except (TypeError, ValueError):

@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from metakb.errors import DataError
 
-__all__ = ["Table", "load_table", "load_pmlb", "NA_VALUES"]
+__all__ = ["Table", "load_table", "load_pmlb", "NA_VALUES", "check_rows", "rows_needed"]
 
 # Spellings of a missing value, in addition to empty fields ('?' is ARFF's and UCI's).
 NA_VALUES = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"]
@@ -152,11 +153,37 @@ def _beside_pmlb_metadata(path: Path) -> list[str]:
     return _pmlb_categorical(path.parent / "metadata.yaml")
 
 
+# The first bytes of compressed files: the content decides, not the file name.
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
+
+
+def _compression(head: bytes) -> str | None:
+    return next((kind for magic, kind in _MAGIC.items() if head.startswith(magic)), None)
+
+
 def _open_text(path: Path, gz: bool) -> str:
+    """The file's text, decompressed when its content is gzip, bzip2 or xz (whatever its name).
+
+    A name ending in ``.gz`` (``gz``) over content that is not gzip, or a zip archive (it may
+    hold several files), is refused with one line.
+    """
+    import bz2
+    import lzma
+
+    kind: str | None = None
     try:
-        raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+        raw = path.read_bytes()
+        kind = _compression(raw[:8])
+        if kind == "zip":
+            raise DataError(f"{path.name} is a zip archive, not a table; unzip it and pass the file inside")
+        if gz and kind != "gzip":
+            raise DataError(f"cannot read {path}: its name ends in .gz but its content is "
+                            f"{kind + '-compressed' if kind else 'not compressed'}; rename it")
+        if kind is not None:
+            raw = {"gzip": gzip.decompress, "bzip2": bz2.decompress, "xz": lzma.decompress}[kind](raw)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        what = f"it looks {kind}-compressed but does not decompress" if kind else "it cannot be read"
+        raise DataError(f"cannot read {path}: {what} ({exc})") from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -249,7 +276,8 @@ def table_from_frame(frame: pd.DataFrame, target: str, *, name: str, categorical
     y = y_text[keep].to_numpy(dtype=str)
     n_classes = len(np.unique(y))
     if n_classes < 2:
-        raise DataError(f"target column {target!r} has a single class ({y[0]!r}); classification needs at least two")
+        raise DataError(f"target column {target!r} has a single class ({str(y[0])!r}); "
+                        "classification needs at least two")
     if frame.shape[1] == 0:
         raise DataError(f"no feature columns besides the target {target!r}")
     forced = set(categorical or [])
@@ -264,6 +292,39 @@ def table_from_frame(frame: pd.DataFrame, target: str, *, name: str, categorical
     X = pd.DataFrame(columns)
     return Table(name=name, X=X, y=y, categorical=np.asarray(mask, dtype=bool), target=target,
                  source=source, source_id=source_id, notes=notes)
+
+
+def _splits_fit(n: int, kind: str, param: float) -> bool:
+    """Whether ``n`` rows give every split at least 1 test row and 2 training rows."""
+    if kind == "cv":
+        folds = int(param)
+        return n >= folds and n - math.ceil(n / folds) >= 2
+    test = math.ceil(param * n)  # scikit-learn's ShuffleSplit rounds the test share up
+    return test >= 1 and n - test >= 2
+
+
+def rows_needed(protocol: Any) -> int:
+    """The fewest rows ``protocol`` (an evaluation :class:`~metakb.evaluation.Protocol`) can split.
+
+    ``cv:k`` needs k rows (one test row per fold) and 2 training rows per fold; ``holdout:p``
+    needs a test row and 2 training rows.
+    """
+    n = 1
+    while not _splits_fit(n, protocol.kind, float(protocol.param)):
+        n += 1
+    return n
+
+
+def check_rows(table: Table, protocol: Any) -> None:
+    """Refuse, before anything is evaluated or stored, data too small for ``protocol``.
+
+    Raises:
+        DataError: one line naming the number of rows, the protocol and what it needs.
+    """
+    need = rows_needed(protocol)
+    if table.n_rows < need:
+        raise DataError(f"{table.name} has {table.n_rows} rows; protocol {protocol.key()} needs at least "
+                        f"{need} (a test row per split and 2 training rows); use more data or a smaller protocol")
 
 
 def _is_missing(value: Any) -> bool:

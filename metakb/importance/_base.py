@@ -19,7 +19,13 @@ from ConfigSpace import ConfigurationSpace
 
 from metakb.errors import ConfigError, DataError
 
-__all__ = ["BaseImportanceEvaluator", "ImportanceResult", "pair_label", "check_table"]
+__all__ = ["BaseImportanceEvaluator", "ImportanceResult", "pair_label", "check_table", "MIN_PAIR_DATASETS"]
+
+MIN_PAIR_DATASETS = 3
+"""Pairs computed on fewer datasets than this (or than all the datasets analysed, when there are
+fewer) are ranked after every other pair: fANOVA computes a pair only where both hyperparameters
+are among the dataset's most important, and a median over one or two datasets is not comparable
+with a median over many."""
 
 
 def pair_label(a: str, b: str) -> str:
@@ -27,8 +33,11 @@ def pair_label(a: str, b: str) -> str:
     return f"{a} × {b}"
 
 
-def _quartiles(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per column: median, quartiles, mean and number of datasets, sorted by median."""
+def _quartiles(frame: pd.DataFrame, min_datasets: int = 0) -> pd.DataFrame:
+    """Per column: median, quartiles, mean and number of datasets, sorted by median.
+
+    Columns with fewer than ``min_datasets`` values come last (sorted by median among themselves).
+    """
     if frame.empty:
         return pd.DataFrame(columns=["median", "q25", "q75", "mean", "n_datasets"])
     summary = pd.DataFrame({
@@ -38,7 +47,9 @@ def _quartiles(frame: pd.DataFrame) -> pd.DataFrame:
         "mean": frame.mean(axis=0),
         "n_datasets": frame.notna().sum(axis=0).astype(int),
     })
-    return summary.sort_values(["median", "mean"], ascending=False, kind="stable")
+    summary = summary.sort_values(["median", "mean"], ascending=False, kind="stable")
+    thin = summary["n_datasets"] < min_datasets
+    return pd.concat([summary[~thin], summary[thin]])
 
 
 @dataclass
@@ -70,8 +81,13 @@ class ImportanceResult:
         return _quartiles(self.per_dataset)
 
     def pair_summary(self) -> pd.DataFrame:
-        """Pairs sorted by median importance, with quartiles over datasets (empty if none)."""
-        return _quartiles(self.pairs_per_dataset if self.pairs_per_dataset is not None else pd.DataFrame())
+        """Pairs sorted by median importance, with quartiles over datasets (empty if none).
+
+        ``n_datasets`` counts the datasets a pair was computed on; pairs on fewer than
+        :data:`MIN_PAIR_DATASETS` (capped at the number of datasets analysed) come last.
+        """
+        need = min(MIN_PAIR_DATASETS, len(self.per_dataset))
+        return _quartiles(self.pairs_per_dataset if self.pairs_per_dataset is not None else pd.DataFrame(), need)
 
     def ranking(self) -> list[str]:
         """Hyperparameter names, most important first (by median over datasets)."""
@@ -79,8 +95,9 @@ class ImportanceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: aggregates, per-dataset values and the method's details."""
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{"name": str(k), **{c: _plain(v) for c, v in row.items()}} for k, row in frame.iterrows()]
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:  # row-wise, keeping int columns int
+            return [{"name": str(k), **{str(c): _plain(frame.at[k, c]) for c in frame.columns}}
+                    for k in frame.index]
 
         def nested(frame: pd.DataFrame | None) -> dict[str, dict[str, Any]] | None:
             if frame is None:

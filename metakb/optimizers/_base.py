@@ -112,7 +112,9 @@ class OptimizeResult:
         best_budget: the budget it was evaluated on.
         history: the results that arrived during this call, in arrival order.
         trajectory: one row per finished evaluation of this call: ``n_evaluations``,
-            ``budget_used``, ``seconds``, ``incumbent_loss``.
+            ``budget_used``, ``seconds``, ``incumbent_loss``, ``incumbent_budget`` (the
+            incumbent is the best at the highest budget evaluated so far, so its loss can rise
+            when a higher budget is first reached).
     """
 
     best_config: dict[str, Any] | None
@@ -293,7 +295,8 @@ class _Loop:
             "n_evaluations": float(len(self.trajectory) + 1),
             "budget_used": self.budget_done,
             "seconds": time.monotonic() - self.start,
-            "incumbent_loss": best.loss if best is not None else math.inf})
+            "incumbent_loss": best.loss if best is not None else math.inf,
+            "incumbent_budget": best.budget if best is not None else math.nan})
         if self.bar is not None:
             self.bar.update(1 if self.limits["total_budget"] is None else trial.budget)
         if self.callback is not None:

@@ -744,7 +744,8 @@ class KnowledgeBase:
         with self.transaction():
             existing = self._one("SELECT id FROM portfolios WHERE name = ?", (name,))
             if existing and not replace:
-                raise ConfigError(f"portfolio {name!r} already exists; choose another name or pass replace")
+                raise ConfigError(f"portfolio {name!r} already exists; choose another name or pass --replace "
+                                  "(replace=True in Python)")
             if existing:
                 self._conn.execute("DELETE FROM portfolios WHERE id = ?", (existing["id"],))
             cursor = self._conn.execute(

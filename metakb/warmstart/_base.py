@@ -51,6 +51,9 @@ class Source:
         score: the configuration's score on it (the performance matrix's metric).
         rank: the configuration's rank among that dataset's scored configurations (1 = best).
         neighbour: 1 for the nearest dataset, 2 for the next, ...
+        scaled_distance: ``distance`` divided by the warm starter's typical neighbour distance
+            (:meth:`NeighbourWarmStarter.typical_distance`): 1.0 is as close as a typical known
+            dataset is to its own nearest neighbour, 2.0 twice as far. None when unknown.
     """
 
     dataset: str
@@ -58,11 +61,13 @@ class Source:
     score: float
     rank: int
     neighbour: int
+    scaled_distance: float | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
         return {"dataset": self.dataset, "distance": float(self.distance), "score": float(self.score),
-                "rank": int(self.rank), "neighbour": int(self.neighbour)}
+                "rank": int(self.rank), "neighbour": int(self.neighbour),
+                "scaled_distance": None if self.scaled_distance is None else float(self.scaled_distance)}
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,25 @@ class NeighbourWarmStarter(BaseWarmStarter):
             keys = np.lexsort((columns[scored], -oriented[row, scored]))
             self._order.append(scored[keys])
 
+    def typical_distance(self) -> float | None:
+        """The unit for reading distances: the median, over the known datasets, of each one's
+        distance to its nearest other known dataset (in the same metric or embedding).
+
+        Raw distances depend on the number of meta-features and the metric (18-168 on the shipped
+        knowledge base); divided by this they read the same way everywhere. None with fewer than
+        2 known datasets, without an ``embedding_``, or when the typical distance is 0.
+        """
+        from metakb.warmstart._knn import pairwise_distance
+
+        self._check_fitted()
+        embedding = getattr(self, "embedding_", None)
+        if embedding is None or len(embedding) < 2:
+            return None
+        distances = pairwise_distance(np.asarray(embedding), np.asarray(embedding), getattr(self, "metric", "l2"))
+        np.fill_diagonal(distances, np.inf)
+        typical = float(np.median(distances.min(axis=1)))
+        return typical if np.isfinite(typical) and typical > 0 else None
+
     def neighbours(self, query: pd.Series | Mapping[str, float],
                    exclude_datasets: Iterable[str] = ()) -> list[tuple[str, float]]:
         """All known datasets as ``(name, distance)``, nearest first (ties by name)."""
@@ -250,12 +274,13 @@ class NeighbourWarmStarter(BaseWarmStarter):
                     break
             if not progressed:
                 break
+        typical = self.typical_distance()
         return [Recommendation(configuration_id=config, rank=i + 1, method=self.method,
-                               sources=self._sources(config, pos, near, index))
+                               sources=self._sources(config, pos, near, index, typical))
                 for i, (config, pos) in enumerate(picked)]
 
     def _sources(self, config: int, contributor: int, near: list[tuple[str, float]],
-                 index: dict[str, int]) -> list[Source]:
+                 index: dict[str, int], typical: float | None = None) -> list[Source]:
         column = self.performance_.columns.get_loc(config)
         out = []
         positions = [contributor] + [p for p in range(len(near)) if p != contributor]
@@ -266,7 +291,8 @@ class NeighbourWarmStarter(BaseWarmStarter):
             if np.isnan(value):
                 continue
             out.append(Source(dataset=name, distance=distance, score=float(value),
-                              rank=int(self._ranks[row, column]), neighbour=pos + 1))
+                              rank=int(self._ranks[row, column]), neighbour=pos + 1,
+                              scaled_distance=None if typical is None else distance / typical))
         return out
 
     def _check_fitted(self) -> None:

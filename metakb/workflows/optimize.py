@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from metakb.data import check_rows
 from metakb.errors import ConfigError
 from metakb.executors import Executor
 from metakb.optimizers import BOHB, BaseOptimizer, Result
@@ -118,6 +119,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
     spec = get_search_space(space)
     configspace = spec.build()
     proto = Protocol.parse(protocol)
+    check_rows(table, proto)  # too small for the protocol: refused before anything is stored
     content_hash = table.content_hash()  # once: it reads every value of the table
     spent = 0.0
     if run is not None:
@@ -307,7 +309,9 @@ def _report(opt: BaseOptimizer, result: Any, run_id: str, dataset: str, proto: A
     best = opt.incumbent()
     trajectory = [{"seconds": round(t["seconds"], 3), "evaluations": int(t["n_evaluations"]),
                    "best_score": sign * t["incumbent_loss"]
-                   if math.isfinite(t["incumbent_loss"]) else None}
+                   if math.isfinite(t["incumbent_loss"]) else None,
+                   "best_budget": t["incumbent_budget"]
+                   if math.isfinite(t.get("incumbent_budget", math.nan)) else None}
                   for t in (result.trajectory if result is not None else [])]
     return OptimizationReport(
         run_id=run_id, dataset=dataset, metric=proto.metric,

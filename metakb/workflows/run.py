@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metakb.data import Table
+from metakb.data import Table, check_rows
 from metakb.errors import ConfigError
 from metakb.evaluation import (
     DataRef,
@@ -90,6 +90,7 @@ def run_configuration(
     configspace = spec.build()
     config = validate_configuration(configspace, config)
     proto = Protocol.parse(protocol)
+    check_rows(table, proto)  # a dataset too small for the protocol is refused before it runs
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"--budget must be a fraction in (0, 1], got {budget}")
     task = EvaluationTask("run", DataRef("table", table=table, key=table.content_hash()), config, proto, budget, seed)

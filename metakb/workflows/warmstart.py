@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from metakb.errors import ConfigError, DataError
+from metakb.errors import ConfigError, DataError, NotFoundError
 from metakb.warmstart import BaseWarmStarter, SiameseWarmStarter
 
 __all__ = ["knowledge_base_frames", "default_embedding_name", "train_siamese", "load_warm_starter",
@@ -127,7 +127,13 @@ def load_warm_starter(kb: Any, method: str, space: str | int, metric: str | None
             raise ConfigError(f"warm-start method {method!r} does not take {unknown}; "
                               f"its parameters are {sorted(accepted)}")
         return cls(**params).fit(meta_features, performance)
-    row = kb.get_embedding(name or default_embedding_name(space, metric))
+    stored = name or default_embedding_name(space, metric)
+    try:
+        row = kb.get_embedding(stored)
+    except NotFoundError as exc:  # say how to train it
+        named = f" --name {name}" if name else ""
+        raise NotFoundError(f"no Siamese model {stored!r} is stored for space {space!r}; train it with "
+                            f"`metakb warmstart train-siamese --space {space} --metric {metric}{named}`") from exc
     model = SiameseWarmStarter.from_state(row["state"], row["settings"])
     if "n_neighbors" in params:
         model.set_params(n_neighbors=params.pop("n_neighbors"))

@@ -185,3 +185,79 @@ def test_suite_lists_its_tasks_then_needs_the_server(kb, cache):
     with pytest.raises(NetworkError, match=r"evaluation/list/function/predictive_accuracy/flow/60/task/4"):
         import_openml(kb, flow=60, suite=146, client=c)
     assert kb.info()["counts"]["evaluations"] == 0
+
+
+def test_cache_dir_alone_serves_the_test_server_cache(cache, tmp_path, capsys, no_network):
+    """As a user runs it offline: only --cache-dir, no --server (the cache names its server)."""
+    import json
+
+    from metakb.cli import main
+    from metakb.data._openml_client import server_of_cache
+
+    assert server_of_cache(cache) == TEST_SERVER
+    assert OpenMLClient(cache_dir=cache).server_url() == TEST_SERVER
+    db = str(tmp_path / "kb.sqlite")
+    assert main(["import", "openml", "--tasks", "1882", "--flow", "60", "--cache-dir", str(cache),
+                 "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported_tasks"] == [1882]
+    assert no_network == []
+
+
+def test_cache_with_the_default_server_keeps_openml_settings(tmp_path):
+    from metakb.data._openml_client import server_of_cache
+
+    (tmp_path / "org" / "openml" / "www").mkdir(parents=True)
+    assert server_of_cache(tmp_path) is None
+    (tmp_path / "org" / "openml" / "test").mkdir()
+    assert server_of_cache(tmp_path) is None  # two servers: openml-python's setting decides
+    assert server_of_cache(tmp_path / "missing") is None
+
+
+def test_cache_filled_online_then_used_offline(shared_data, tmp_path, monkeypatch, capsys):
+    """The documented offline path: the same command once with a server (here a stand-in that
+    answers with the recorded files, as www.openml.org would), which leaves openml-python's own
+    cache layout in an empty folder; then again with the network refused: nothing is asked."""
+    import json
+    import re
+
+    from metakb.cli import main
+
+    source = shared_data / "openml-cache" / "org" / "openml" / "test"
+    if not source.is_dir():
+        pytest.skip(f"OpenML cache not found at {source}")
+    files = {r"task/(\d+)": "tasks/{}/task.xml", r"data/(\d+)": "datasets/{}/description.xml",
+             r"data/qualities/(\d+)": "datasets/{}/qualities.xml", r"data/features/(\d+)": "datasets/{}/features.xml"}
+    asked: list[str] = []
+
+    def server(self, method, url, *args, **kwargs):
+        call = url.split("/api/v1/xml/", 1)[1].split("?")[0]
+        asked.append(call)
+        path = next((source / p.format(m.group(1)) for pattern, p in files.items()
+                     if (m := re.fullmatch(pattern, call))), FIXTURES / "api" / "v1" / "xml" / call / "body.xml")
+        response = requests.Response()
+        response.status_code, response.url = (200, url) if path.is_file() else (404, url)
+        response._content = path.read_bytes() if path.is_file() else b""
+        return response
+
+    cache = tmp_path / "cache"
+    argv = ["import", "openml", "--flow", "60", "--tasks", "1882", "--cache-dir", str(cache), "--json"]
+    monkeypatch.setattr(requests.Session, "request", server)
+    assert main([*argv, "--db", str(tmp_path / "online.sqlite")]) == 0, capsys.readouterr().err
+    online = json.loads(capsys.readouterr().out)
+    # openml-python's own layout, under the folder of whichever server openml's setting names
+    (host,) = (cache / "org" / "openml").iterdir()
+    assert (host / "tasks" / "1882" / "task.xml").is_file() and (host / "datasets" / "2" / "qualities.xml").is_file()
+    assert asked  # the first run asked the server
+
+    refused: list[str] = []
+
+    def offline(self, method, url, *args, **kwargs):
+        refused.append(url)
+        raise requests.exceptions.ConnectionError(f"network disabled in tests: {url}")
+
+    monkeypatch.setattr(requests.Session, "request", offline)
+    assert main([*argv, "--db", str(tmp_path / "offline.sqlite")]) == 0, capsys.readouterr().err
+    report = json.loads(capsys.readouterr().out)
+    assert refused == []
+    assert report["imported_tasks"] == online["imported_tasks"] == [1882]
+    assert report["evaluations_added"] == online["evaluations_added"] == 3

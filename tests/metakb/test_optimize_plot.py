@@ -7,9 +7,9 @@ import math
 
 import pytest
 from matplotlib.figure import Figure
-from metakb.optimizers.kb import OptimizationReport
 
 from metakb.cli.optimize import _plot
+from metakb.workflows.optimize import OptimizationReport
 
 
 def _report() -> OptimizationReport:

@@ -51,6 +51,10 @@ def _run(args: argparse.Namespace) -> int:
                   f"{outcome.protocol})")
         else:
             print(f"{outcome.dataset}: {result.status}: {result.error}")
-        if outcome.stored:
+        if outcome.storage == "new":
             print(f"stored as configuration {outcome.configuration_id}")
+        elif outcome.storage == "already stored":
+            print(f"not stored: configuration {outcome.configuration_id} was already evaluated on "
+                  f"{outcome.dataset!r} with this protocol, budget and seed; the knowledge base keeps "
+                  "the first evaluation (change --seed to add a repeat)")
     return 0 if outcome.result.status == "ok" else 1

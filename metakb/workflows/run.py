@@ -35,12 +35,17 @@ class RunResult:
     result: EvaluationResult
     stored: bool
     configuration_id: int | None = None
+    #: what happened to the knowledge base: ``new`` (the evaluation was stored),
+    #: ``already stored`` (an evaluation of the same cell was there: it was kept, this one was
+    #: not written) or ``not stored`` (no knowledge base given).
+    storage: str = "not stored"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
         return {"dataset": self.dataset, "config": self.config, "protocol": self.protocol,
                 "budget": self.budget, "seed": self.seed, "stored": self.stored,
-                "configuration_id": self.configuration_id, **self.result.to_record()}
+                "storage": self.storage, "configuration_id": self.configuration_id,
+                **self.result.to_record()}
 
 
 def parse_config(text: str) -> dict[str, Any]:
@@ -106,9 +111,12 @@ def run_configuration(
         dataset_id = register_table(kb, table, origin=f"run:{run_id}")
         space_id = kb.add_space(spec.name, spec.version, space_to_json(configspace), origin=f"run:{run_id}")
         config_id = kb.add_configuration(space_id, config, origin=f"run:{run_id}")
-        kb.add_evaluations([{"dataset_id": dataset_id, "configuration_id": config_id, "budget": budget,
+        added = kb.add_evaluations([{"dataset_id": dataset_id, "configuration_id": config_id, "budget": budget,
                              "protocol": proto.key(), "seed": seed, "metric": proto.metric,
                              "higher_is_better": proto.higher_is_better, "run_id": run_id,
                              "origin": f"run:{run_id}", **result.to_record()}])
         kb.update_run(run_id, status="finished")
-    return RunResult(table.name, config, proto.key(), budget, seed, result, stored=True, configuration_id=config_id)
+    # the same cell (dataset, configuration, budget, protocol, seed, metric) is stored once: a
+    # second run of it keeps the first evaluation and says so
+    return RunResult(table.name, config, proto.key(), budget, seed, result, stored=bool(added),
+                     configuration_id=config_id, storage="new" if added else "already stored")

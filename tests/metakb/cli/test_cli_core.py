@@ -210,6 +210,24 @@ def test_run_stores_its_evaluation(kb_path, pmlb_dir, tmp_path, capsys):
         assert kb.meta_features("lupus")  # the new dataset got its meta-features
         assert kb.get_run(rows.iloc[0]["run_id"])["status"] == "finished"
         assert kb.check() == []
+    assert out["storage"] == "new"
+
+
+def test_running_the_same_cell_twice_says_the_first_is_kept(kb_path, pmlb_dir, tmp_path, capsys):
+    data = pmlb_as_tsv(pmlb_dir, "lupus", tmp_path)
+    args = ["run", str(data), "--target", "target", "--config", json.dumps(KNN), "--db", str(kb_path),
+            "--protocol", "holdout:0.33"]
+    assert main([*args, "--json"]) == 0
+    first = _json(capsys)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "not stored" in text and "keeps the first evaluation" in text
+    assert main([*args, "--json"]) == 0
+    third = _json(capsys)
+    assert third["stored"] is False and third["storage"] == "already stored"
+    with KnowledgeBase(kb_path) as kb:
+        rows = kb.evaluations(dataset="lupus")
+        assert len(rows) == 1 and rows.iloc[0]["fit_seconds"] == pytest.approx(first["fit_seconds"])
 
 
 def test_run_from_a_config_file_without_storing(kb_path, pmlb_dir, tmp_path, capsys):

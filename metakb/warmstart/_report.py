@@ -40,6 +40,11 @@ def format_evaluation(evaluation: WarmStartEvaluation) -> str:
     s = evaluation.settings
     lines = [f"space {s.get('space')}  metric {s.get('metric')}  datasets {s['n_datasets']}  "
              f"configurations {s['n_configurations']}  folds {s['folds']} ({s['n_folds']})",
+             *([f"left out: {len(s['left_out_datasets'])} dataset(s) with fewer than "
+                f"{s['min_row_coverage']:.0%} of the configurations scored: "
+                f"{', '.join(s['left_out_datasets'][:10])}"
+                f"{' ...' if len(s['left_out_datasets']) > 10 else ''}"]
+               if s.get("left_out_datasets") else []),
              "", "mean normalised regret of the best of k recommended (± 95% CI; 0 = best in the matrix)",
              regret_table(evaluation).to_string(), "",
              "paired Wilcoxon signed-rank tests (two-sided; mean_diff < 0: method better)",

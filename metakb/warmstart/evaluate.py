@@ -123,6 +123,21 @@ def mean_rank_order(performance: pd.DataFrame, higher_is_better: bool,
     return [int(c) for c in sorted(mean.index, key=lambda c: (mean[c], c))]
 
 
+#: A dataset enters the evaluation only when at least this share of the configurations has a
+#: score on it: regret is measured against the best *scored* configuration, so a dataset with
+#: one evaluated cell (a single ``metakb run``) would get regret 0 for every method.
+MIN_ROW_COVERAGE = 0.5
+
+
+def _complete_enough(performance: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows with at least :data:`MIN_ROW_COVERAGE` of their cells scored, and the others' names."""
+    coverage = performance.notna().mean(axis=1)
+    keep = coverage >= MIN_ROW_COVERAGE
+    kept = performance.loc[keep]
+    kept.attrs = dict(performance.attrs)
+    return kept, [str(d) for d in performance.index[~keep]]
+
+
 def make_folds(datasets: Sequence[str], folds: str | int | Mapping[str, int] = "loo", seed: int = 0) -> dict[str, int]:
     """Dataset -> fold: ``"loo"`` (one fold per dataset), K (a seeded random K-fold split) or a
     given mapping (e.g. the ``cv.arff`` folds of an ASlib scenario; datasets it lacks get their
@@ -274,8 +289,12 @@ def evaluate_warm_starting(
         The per-dataset regrets, with summary, comparisons and gap-closed views.
     """
     meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
+    performance, left_out = _complete_enough(performance)
+    meta_features = meta_features.loc[performance.index]
     if len(performance) < 2:
-        raise DataError(f"leave-one-dataset-out needs at least 2 datasets, got {len(performance)}")
+        raise DataError(f"leave-one-dataset-out needs at least 2 datasets with at least "
+                        f"{MIN_ROW_COVERAGE:.0%} of the configurations scored, got {len(performance)} "
+                        f"({len(left_out)} left out)")
     n_configs = performance.shape[1]
     ks = sorted({int(k) for k in ks if 1 <= int(k) < n_configs})  # k >= all configurations is trivially 0
     if not ks:
@@ -324,6 +343,7 @@ def evaluate_warm_starting(
     settings = {"folds": folds if not isinstance(folds, Mapping) else "given", "n_folds": len(set(fold_of.values())),
                 "method_folds": {m: f if not isinstance(f, Mapping) else "given" for m, f in own_folds.items()},
                 "n_datasets": int(len(performance)), "n_configurations": int(n_configs),
+                "left_out_datasets": left_out, "min_row_coverage": MIN_ROW_COVERAGE,
                 "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
                 "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,

@@ -169,3 +169,20 @@ def test_a_method_may_have_its_own_folds():
     assert len(ev.regrets) == 6 * 2 * 5 and ev.settings["method_folds"] == {"fixed": 3}
     with pytest.raises(ConfigError):
         evaluate_warm_starting(mf, perf, {"knn": KNNWarmStarter}, method_folds={"nope": 3})
+
+
+def test_a_dataset_with_one_scored_cell_is_left_out_and_reported():
+    """A single ``metakb run`` on a new dataset gives it one scored cell: it would get regret 0
+    for every method, so it does not enter the evaluation, and the report says so."""
+    from metakb.warmstart import format_evaluation
+
+    perf = pd.DataFrame([[0.9, 0.5, 0.1], [0.1, 0.5, 0.9], [0.8, 0.6, 0.2], [np.nan, 0.7, np.nan]],
+                        index=["a", "b", "c", "new"], columns=[1, 2, 3])
+    mf = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}, index=perf.index)
+    _Fixed.seen = []
+    ev = evaluate_warm_starting(mf, perf, {"fixed": lambda: _Fixed((2, 3))}, ks=(1,), defaults=[3])
+    assert set(ev.regrets["dataset"]) == {"a", "b", "c"}
+    assert all("new" not in seen for seen in _Fixed.seen)  # not a training row either
+    settings = ev.to_dict()["settings"]
+    assert settings["n_datasets"] == 3 and settings["left_out_datasets"] == ["new"]
+    assert "left out: 1 dataset(s)" in format_evaluation(ev)

@@ -14,7 +14,7 @@ from typing import Any
 from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
 from metakb.errors import DataError
 from metakb.importance import IMPORTANCE_EVALUATORS
-from metakb.workflows.importance import load_table
+from metakb.workflows.importance import load_table, resolve_space
 
 __all__ = ["register", "load_table", "METHODS"]
 
@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "importance", help="hyperparameter importance (fANOVA, tunability) from stored evaluations",
         description="Hyperparameter importance over the knowledge base's evaluations of a space.")
-    parser.add_argument("--space", required=True, help="search space name (e.g. sklearn-cash)")
+    parser.add_argument("--space", default=None,
+                        help="search space name (default: the knowledge base's only space)")
     parser.add_argument("--model", default=None,
                         help="only this model's configurations and hyperparameters (a value of --choice)")
     parser.add_argument("--choice", default="classifier",
@@ -53,6 +54,9 @@ def _run(args: argparse.Namespace) -> int:
     from metakb.importance import FANOVA, Tunability
 
     with open_from_args(args, readonly=True) as kb:
+        args.space, chosen = resolve_space(kb, args.space)
+        if chosen and not args.json:
+            print(f"space {args.space} (the only one in the knowledge base)")
         configurations, performance, space, names = load_table(
             kb, args.space, model=args.model, choice=args.choice, datasets=args.dataset,
             metric=args.metric, budget=args.budget)

@@ -24,6 +24,7 @@ from metakb.cli._common import (
     print_table,
 )
 from metakb.errors import ConfigError
+from metakb.workflows.importance import resolve_space
 from metakb.workflows.portfolio import METHODS, build_portfolio
 
 __all__ = ["register", "build_portfolio", "METHODS"]
@@ -37,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                     dest="portfolio_command")
 
     build = commands.add_parser("build", help="build a portfolio from the stored evaluations")
-    build.add_argument("--space", required=True, help="search space name")
+    build.add_argument("--space", default=None,
+                       help="search space name (default: the knowledge base's only space)")
     build.add_argument("--size", type=int, default=32, help="number of configurations N (default 32)")
     build.add_argument("--datasets", nargs="+", metavar="NAME", default=None,
                        help="training datasets (default: every dataset with evaluations)")
@@ -81,6 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     with open_from_args(args) as kb:
+        args.space, chosen = resolve_space(kb, args.space)
+        if chosen and not args.json:
+            print(f"space {args.space} (the only one in the knowledge base)")
         stored = build_portfolio(
             kb, space=args.space, size=args.size, name=args.name, datasets=args.datasets,
             metric=args.metric, method=args.method, missing=args.missing,

@@ -457,6 +457,10 @@ class KnowledgeBase:
                 ids.append(int(row[0]))
         return ids
 
+    def spaces(self) -> pd.DataFrame:
+        """The stored search spaces: id, name, version, origin (one row per version)."""
+        return self._frame("SELECT id, name, version, origin, created_at FROM search_spaces ORDER BY name, id", [])
+
     def add_configuration(self, space_id: int, config: Mapping[str, Any], *, origin: str,
                           label: str | None = None) -> int:
         """Store one configuration (see :meth:`add_configurations`)."""

@@ -14,7 +14,28 @@ import pandas as pd
 from metakb.errors import DataError, NotFoundError
 from metakb.store import KnowledgeBase
 
-__all__ = ["load_table"]
+__all__ = ["load_table", "resolve_space"]
+
+
+def resolve_space(kb: KnowledgeBase, name: str | None) -> tuple[str, bool]:
+    """The space a command works on, and whether it was chosen for the user.
+
+    ``None`` means the knowledge base's only space (a knowledge base with several asks for a
+    name); a given name is returned as is (the store checks it exists).
+
+    Raises:
+        ConfigError: no name was given and the knowledge base holds no space, or several.
+    """
+    from metakb.errors import ConfigError
+
+    if name is not None:
+        return name, False
+    names = sorted(set(kb.spaces()["name"]))
+    if len(names) == 1:
+        return names[0], True
+    if not names:
+        raise ConfigError("the knowledge base holds no search space; build one with `metakb build`")
+    raise ConfigError(f"the knowledge base holds {len(names)} spaces {names}; choose one with --space NAME")
 
 
 def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, choice: str = "classifier",
@@ -36,6 +57,10 @@ def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, 
         raise DataError(f"no evaluation of space {space_name!r} with metric {metric!r} at budget {budget}")
     stored = kb.configurations(space_name)
     configurations = pd.DataFrame(list(stored["config"]), index=stored.index)
+    # a hyperparameter that no stored configuration sets (e.g. svc:gamma in a knowledge base of
+    # 8 configurations without an SVC) is a column of missing values: inactive everywhere
+    never_set = [name for name in space if name not in configurations.columns]
+    configurations = configurations.reindex(columns=[*configurations.columns, *never_set])
     if datasets:
         missing = [d for d in datasets if d not in performance.index]
         if missing:

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "build",
     "recommend",
     "run",
+    "space",
     "features",
     "evaluate",
     "portfolio",

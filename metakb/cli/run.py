@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
     p.add_argument("--target", required=True, metavar="COL", help="the class column")
     p.add_argument("--config", required=True, metavar="JSON",
-                   help="the configuration as a JSON object, or @FILE.json")
+                   help="the configuration as a JSON object, or @FILE.json; hyperparameters left out "
+                        "take the space's defaults (listed by `metakb space show NAME`)")
     p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
     p.add_argument("--protocol", default="cv:3:max_rows=1500", help="evaluation protocol (default: cv:3:max_rows=1500)")
     p.add_argument("--budget", type=float, default=1.0, help="fraction of the training rows (default: 1.0)")
@@ -45,6 +46,8 @@ def _run(args: argparse.Namespace) -> int:
         print_json(outcome.to_dict())
     else:
         result = outcome.result
+        if outcome.defaults_used:
+            print("defaults used: " + ", ".join(f"{k}={outcome.config[k]!r}" for k in outcome.defaults_used))
         if result.status == "ok":
             extra = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.scores.items()) if k != "balanced_accuracy")
             print(f"{outcome.dataset}: balanced_accuracy {result.value:.4f} ({extra}; {result.fit_seconds:.2f} s, "

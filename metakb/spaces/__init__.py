@@ -21,6 +21,8 @@ __all__ = [
     "space_to_json",
     "space_from_json",
     "validate_configuration",
+    "complete_configuration",
+    "describe_space",
     "sample_configurations",
     "make_pipeline",
     "make_classification_pipeline",
@@ -137,6 +139,54 @@ def validate_configuration(space: ConfigurationSpace, values: Mapping[str, Any])
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"configuration is not valid in space {space.name!r}: {message}") from exc
     return to_builtin(dict(config))
+
+
+def complete_configuration(space: ConfigurationSpace, values: Mapping[str, Any]
+                           ) -> tuple[dict[str, Any], list[str]]:
+    """A partial configuration completed with the space's defaults, and the names filled in.
+
+    Every hyperparameter that the given values make active but that is not given takes its
+    default (repeated until no new one becomes active, for nested conditions); the result is
+    then checked as :func:`validate_configuration` does.
+
+    Raises:
+        ConfigError: as :func:`validate_configuration` (an unknown name, a value out of range).
+    """
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"a configuration must be a JSON object of hyperparameter values, got {type(values).__name__}")
+    unknown = sorted(set(values) - set(space.keys()))
+    if unknown:
+        raise ConfigError(f"configuration has unknown hyperparameters {unknown}; space {space.name!r} has {sorted(space.keys())}")
+    completed = dict(values)
+    filled: list[str] = []
+    for _ in range(len(space)):  # each pass can only activate children of what is set
+        missing = _missing_active(space, completed)
+        if not missing:
+            break
+        for name in missing:
+            completed[name] = to_builtin(space[name].default_value)
+            filled.append(name)
+    return validate_configuration(space, completed), filled
+
+
+def describe_space(space: ConfigurationSpace) -> list[dict[str, Any]]:
+    """One row per hyperparameter: name, type, range or choices, log scale, default, condition."""
+    rows = []
+    for name in space:
+        hp = space[name]
+        choices = getattr(hp, "choices", None) or getattr(hp, "sequence", None)
+        if choices is not None:
+            domain = ", ".join(str(c) for c in choices)
+        elif hasattr(hp, "lower"):
+            domain = f"[{to_builtin(hp.lower)}, {to_builtin(hp.upper)}]"  # type: ignore[attr-defined]
+        else:
+            domain = str(to_builtin(getattr(hp, "value", "")))
+        conditions = space.parent_conditions_of.get(name, [])
+        rows.append({"name": name, "type": type(hp).__name__.replace("Hyperparameter", "").lower(),
+                     "domain": domain, "log": bool(getattr(hp, "log", False)),
+                     "default": to_builtin(hp.default_value),
+                     "active_if": " and ".join(str(c).replace(f"{name} | ", "") for c in conditions)})
+    return rows
 
 
 def _missing_active(space: ConfigurationSpace, values: Mapping[str, Any]) -> list[str]:

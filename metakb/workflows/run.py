@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from metakb.evaluation import (
     WorkerPool,
     evaluate_tasks,
 )
-from metakb.spaces import get_search_space, space_to_json, validate_configuration
+from metakb.spaces import complete_configuration, get_search_space, space_to_json
 from metakb.store import KnowledgeBase
 
 __all__ = ["RunResult", "parse_config", "run_configuration"]
@@ -39,12 +39,15 @@ class RunResult:
     #: ``already stored`` (an evaluation of the same cell was there: it was kept, this one was
     #: not written) or ``not stored`` (no knowledge base given).
     storage: str = "not stored"
+    #: hyperparameters the given configuration left out, taken from the space's defaults
+    defaults_used: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
         return {"dataset": self.dataset, "config": self.config, "protocol": self.protocol,
                 "budget": self.budget, "seed": self.seed, "stored": self.stored,
                 "storage": self.storage, "configuration_id": self.configuration_id,
+                "defaults_used": self.defaults_used,
                 **self.result.to_record()}
 
 
@@ -93,7 +96,7 @@ def run_configuration(
     """
     spec = get_search_space(space)
     configspace = spec.build()
-    config = validate_configuration(configspace, config)
+    config, filled = complete_configuration(configspace, config)  # the rest from the defaults
     proto = Protocol.parse(protocol)
     check_rows(table, proto)  # a dataset too small for the protocol is refused before it runs
     if not 0.0 < budget <= 1.0:
@@ -102,7 +105,8 @@ def run_configuration(
     with WorkerPool(1, timeout=timeout, memory_mb=memory_mb) as pool:
         _, result = next(evaluate_tasks(pool, [task]))
     if kb is None:
-        return RunResult(table.name, config, proto.key(), budget, seed, result, stored=False)
+        return RunResult(table.name, config, proto.key(), budget, seed, result, stored=False,
+                         defaults_used=filled)
     from metakb.workflows.build import register_table
 
     with kb.transaction():
@@ -119,4 +123,5 @@ def run_configuration(
     # the same cell (dataset, configuration, budget, protocol, seed, metric) is stored once: a
     # second run of it keeps the first evaluation and says so
     return RunResult(table.name, config, proto.key(), budget, seed, result, stored=bool(added),
-                     configuration_id=config_id, storage="new" if added else "already stored")
+                     configuration_id=config_id, storage="new" if added else "already stored",
+                     defaults_used=filled)

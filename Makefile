@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch pinned and installed explicitly: the CPU wheel on this machine, never a CUDA build.
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[test,dev]"
+	$(PIP) install -q -e ".[test,dev,dask,openml]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -303,6 +303,24 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
     return learner
 
 
+def _check_gradient_params(learner: Any) -> None:
+    """The step counts and sizes of a gradient learner, with scikit-learn's message (the same
+    wording as :func:`metakb.params.validate_params`; nas_meta must import without metakb's store,
+    so the few checks are written out here)."""
+    checks = [("inner_steps", "an int in the range [0, inf)", True, 0, False),
+              ("eval_steps", "an int in the range [0, inf)", True, 0, False),
+              ("inner_lr", "a float in the range (0, inf)", False, 0, True),
+              ("meta_lr", "a float in the range (0, inf)", False, 0, True)]
+    for name, words, integral, low, open_low in checks:
+        value = getattr(learner, name)
+        kind_ok = isinstance(value, (int, np.integer)) if integral else isinstance(value, (int, float, np.number))
+        ok = (not isinstance(value, bool) and kind_ok and math.isfinite(float(value))
+              and (value > low if open_low else value >= low))
+        if not ok:
+            raise ConfigError(f"The {name!r} parameter of {type(learner).__name__} must be {words}. "
+                              f"Got {value!r} instead.")
+
+
 class _GradientLearner(FewShotLearner):
     """Shared parts of the learners that adapt by gradient steps (Reptile, FO-MAML, MetaNAS)."""
 
@@ -319,6 +337,7 @@ class _GradientLearner(FewShotLearner):
         self.inner_lr = inner_lr
         self.eval_steps = eval_steps
         self.meta_lr = meta_lr
+        _check_gradient_params(self)
 
     def _params(self) -> dict[str, torch.Tensor]:
         return {k: v.detach() for k, v in self.model_.named_parameters()}

@@ -23,6 +23,30 @@ from metakb.spaces import make_pipeline
 
 __all__ = ["EvaluationResult", "evaluate_configuration", "prepare_table"]
 
+_MAX_ERROR_CHARS = 8000  # the stored traceback keeps its last frames and the exception line
+
+
+class _ModelFailure(Exception):
+    """The model's own construction, fit or predict raised: a result to record, not a bug.
+
+    Only :func:`_model_call` raises it; any other exception inside an evaluation is an error of
+    metakb's own code (splits, budgets, scoring) and propagates.
+    """
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _model_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with its exceptions (except MemoryError) as :class:`_ModelFailure`."""
+    try:
+        return fn(*args, **kwargs)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _ModelFailure(exc) from exc
+
 
 @dataclass
 class EvaluationResult:
@@ -73,7 +97,13 @@ def evaluate_configuration(
 
     Returns:
         status ``ok`` with the mean of every metric over the folds, or ``crashed``/``memout``
-        with the error text.
+        with the error text (a crash keeps the model's traceback).
+
+    Raises:
+        Exception: whatever metakb's own code raises around the model (splitting, budgets,
+            scoring): only the pipeline's construction, ``fit`` and ``predict`` are recorded
+            as ``crashed``, so a bug of metakb fails loudly instead of filling the knowledge
+            base with crashed evaluations.
     """
     if not prepared:
         table = prepare_table(table, protocol, seed)
@@ -93,9 +123,9 @@ def evaluate_configuration(
     except MemoryError as exc:
         return EvaluationResult("memout", fit_seconds=time.perf_counter() - start,
                                 error=f"MemoryError: {exc}".strip())
-    except Exception as exc:  # a model failure is a result to record, not an error of metakb
+    except _ModelFailure as failure:  # a model failure is a result to record, not an error of metakb
         return EvaluationResult("crashed", fit_seconds=time.perf_counter() - start,
-                                error=_short_traceback(exc))
+                                error=_traceback_text(failure.cause))
     scores = {k: float(np.mean([s[k] for s in fold_scores])) for k in fold_scores[0]
               if all(k in s for s in fold_scores)}
     value = scores.get(protocol.metric)
@@ -107,17 +137,23 @@ def evaluate_configuration(
 
 def _fit_and_score(X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, config: Mapping[str, Any],
                    categorical: Any, classes: Any, seed: int, fraction: float) -> dict[str, float]:
-    pipeline = make_pipeline(config, categorical, seed=seed, iteration_fraction=fraction, n_rows=len(train))
+    # a configuration the space cannot build (e.g. a missing hyperparameter) is the model's failure
+    pipeline = _model_call(make_pipeline, config, categorical, seed=seed, iteration_fraction=fraction,
+                           n_rows=len(train))
     with warnings.catch_warnings(), threadpool_limits(1):  # one core per evaluation, as in the workers
         warnings.simplefilter("ignore")  # convergence warnings are expected at small budgets
-        pipeline.fit(X.iloc[train], y[train])
-        y_pred = pipeline.predict(X.iloc[test])
+        _model_call(pipeline.fit, X.iloc[train], y[train])
+        y_pred = _model_call(pipeline.predict, X.iloc[test])
         proba = None
         if hasattr(pipeline, "predict_proba"):
             try:
                 raw = pipeline.predict_proba(X.iloc[test])
             except AttributeError:  # e.g. SVC without probability estimates
                 raw = None
+            except MemoryError:
+                raise
+            except Exception as exc:
+                raise _ModelFailure(exc) from exc
             if raw is not None:
                 proba = _align_proba(raw, pipeline.classes_, classes)
     return compute_scores(y[test], y_pred, proba, classes)
@@ -132,8 +168,12 @@ def _align_proba(raw: np.ndarray, model_classes: np.ndarray, classes: np.ndarray
     return out
 
 
-def _short_traceback(exc: BaseException) -> str:
-    lines = traceback.format_exception_only(type(exc), exc)
-    frames = traceback.extract_tb(exc.__traceback__)[-2:]
-    where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
-    return ("".join(lines).strip() + (f" (at {where})" if where else ""))[:2000]
+def _traceback_text(exc: BaseException) -> str:
+    """The exception line first (what a listing shows), then the full traceback; when longer than
+    ``_MAX_ERROR_CHARS`` the traceback keeps its innermost frames."""
+    head = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    body = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).strip()
+    room = _MAX_ERROR_CHARS - len(head) - 5
+    if len(body) > room:
+        body = "..." + body[-max(room - 3, 0):]
+    return f"{head}\n\n{body}"[:_MAX_ERROR_CHARS]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import math
+import numbers
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from metakb.errors import ConfigError, NotFoundError
+from metakb.params import Interval, validate_params
 
 __all__ = ["Trial", "Result", "OptimizerState", "OptimizeResult", "BaseOptimizer",
            "configspace_to_json", "configspace_from_json"]
@@ -131,8 +133,11 @@ Callback = Callable[["BaseOptimizer", Result], None]
 class BaseOptimizer(abc.ABC):
     """An ask/tell optimizer (see the module docstring for the contract)."""
 
+    _seed_constraints: dict[str, list[Any]] = {"seed": [None, Interval(numbers.Integral, 0, None, closed="left")]}
+
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
+        validate_params(self, self._seed_constraints)  # before numpy sees it (its TypeError is raw)
         self._rng = np.random.default_rng(seed)
         self._next_id = 0
         self._pending: dict[int, Trial] = {}

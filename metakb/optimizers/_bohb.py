@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ from metakb.optimizers._hyperband import (
 )
 from metakb.optimizers._kde import ProductKDE, impute_inactive
 from metakb.optimizers._space import SpaceCodec
+from metakb.params import Interval, StrOptions, validate_params
 
 __all__ = ["BOHB"]
 
@@ -73,6 +75,20 @@ class BOHB(BaseOptimizer):
         Falkner, Klein, Hutter. BOHB: Robust and Efficient Hyperparameter Optimization at
         Scale. ICML 2018.
     """
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        "min_budget": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_budget": [Interval(numbers.Real, 0, None, closed="neither")],
+        "eta": [Interval(numbers.Real, 1, None, closed="neither")],
+        "min_points_in_model": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "top_n_percent": [Interval(numbers.Real, 0, 100, closed="neither")],
+        "num_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+        "bandwidth_factor": [Interval(numbers.Real, 0, None, closed="neither")],
+        "min_bandwidth": [Interval(numbers.Real, 0, None, closed="neither")],
+        "bracket_rule": [StrOptions(BRACKET_RULES)],
+        "prior_strength": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    }
 
     def __init__(self, configspace: Any, min_budget: float, max_budget: float, *,
                  eta: float = 3, min_points_in_model: int | None = None,
@@ -111,6 +127,7 @@ class BOHB(BaseOptimizer):
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
+        validate_params(self)  # the declared table first: a wrong type is a ConfigError, not a TypeError
         checks = [
             ("eta", self.eta, self.eta > 1, "a number > 1"),
             ("top_n_percent", self.top_n_percent, 0 < self.top_n_percent < 100,

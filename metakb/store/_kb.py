@@ -6,7 +6,9 @@ Contract (tested against an in-memory and a file-backed database in ``tests/meta
 * Opening a file applies the migrations of ``db/migrations`` in order; a file of a newer schema
   is refused (:class:`~metakb.errors.SchemaVersionError`); a file that is not SQLite is refused
   (:class:`~metakb.errors.StoreError`) and left untouched.
-* WAL journal, foreign keys on. Every multi-row write happens in one transaction: on any error
+* WAL journal, foreign keys on. The switch to WAL (which rewrites header bytes) happens at the
+  first write, so opening a file to read it, or a write command refused before it writes, leaves
+  the file byte-identical. Every multi-row write happens in one transaction: on any error
   nothing of it is written.
 * Identity by content: a dataset is identified by the hash of its content, a configuration by
   the hash of its canonical JSON within its space; adding either twice returns the existing row.
@@ -90,6 +92,7 @@ class KnowledgeBase:
         self.readonly = readonly
         self._depth = 0
         self._lock = threading.RLock()  # see "Threads" in the class docstring
+        self._wal_pending = False
         self._conn = self._connect()
         try:
             try:
@@ -133,10 +136,18 @@ class KnowledgeBase:
                 raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
                                  f"once without readonly to migrate it to {latest_version()}")
             return
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")  # per connection, nothing is written
+        self._wal_pending = self.path != ":memory:"
+        if version != latest_version():  # migrating is a write: WAL first
+            self._ensure_wal()
         migrate(self._conn, self.path)
+
+    def _ensure_wal(self) -> None:
+        """Switch the file to the WAL journal before its first write (not at open: that changes
+        the header bytes of a file that is only read)."""
+        if self._wal_pending:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._wal_pending = False
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL into the main file)."""
@@ -176,6 +187,7 @@ class KnowledgeBase:
     def _transaction(self) -> Iterator[KnowledgeBase]:
         try:
             if self._depth == 0:
+                self._ensure_wal()
                 self._conn.execute("BEGIN IMMEDIATE")
             else:
                 self._conn.execute(f"SAVEPOINT sp{self._depth}")

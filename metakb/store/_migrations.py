@@ -1,6 +1,7 @@
 """Ordered, transactional, recorded schema migrations.
 
-Migrations are the SQL files ``db/migrations/NNNN_name.sql``, applied in the order of their
+Migrations are the SQL files ``db/migrations/NNNN_name.sql`` (installed as the data package
+``metakb_db``, see :func:`db_folder`), applied in the order of their
 number. The schema version of a file is ``PRAGMA user_version`` (the number of the last applied
 migration); the table ``_migrations`` records when each was applied. A file whose version is
 newer than the newest migration known here is refused with the exact fix.
@@ -8,6 +9,7 @@ newer than the newest migration known here is refused with the exact fix.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 import sqlite3
@@ -17,7 +19,7 @@ from pathlib import Path
 from metakb.errors import SchemaVersionError, StoreError
 from metakb.store._util import utc_now
 
-__all__ = ["Migration", "migrations_dir", "load_migrations", "latest_version", "migrate", "refuse_newer"]
+__all__ = ["Migration", "db_folder", "migrations_dir", "load_migrations", "latest_version", "migrate", "refuse_newer"]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -31,12 +33,41 @@ class Migration:
     sql: str
 
 
+DATA_PACKAGE = "metakb_db"
+
+
+def db_folder() -> Path:
+    """The folder holding ``migrations/`` and the shipped knowledge base.
+
+    In a source checkout (``pyproject.toml`` and ``db/migrations`` beside the packages) it is
+    the checkout's own ``db/``, so code and schema always come from the same tree, whatever is
+    installed. Otherwise it is the data package ``metakb_db``, which the wheel builds from that
+    same folder (``setup.py`` maps ``db/`` to it), found through :mod:`importlib.resources`.
+
+    Raises:
+        StoreError: neither exists (a broken install), or the package is not on the file system.
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "db" / "migrations").is_dir():
+        return checkout / "db"
+    try:
+        root = importlib.resources.files(DATA_PACKAGE)
+    except ModuleNotFoundError:
+        raise StoreError(f"metakb's data package {DATA_PACKAGE} (schema migrations, shipped knowledge "
+                         "base) is not installed; reinstall metakb") from None
+    folder = root / "migrations"  # a namespace package: joinpath yields a concrete Path
+    if not isinstance(folder, Path):
+        raise StoreError(f"metakb's data package {DATA_PACKAGE} is not on the file system ({root}); "
+                         "install metakb unzipped")
+    return folder.parent
+
+
 def migrations_dir() -> Path:
-    """The folder of migration files: ``$METAKB_MIGRATIONS`` or ``db/migrations`` in the repo."""
+    """The folder of migration files: ``$METAKB_MIGRATIONS`` or ``migrations/`` of :func:`db_folder`."""
     env = os.environ.get("METAKB_MIGRATIONS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "db" / "migrations"
+    return db_folder() / "migrations"
 
 
 def load_migrations(folder: Path | None = None) -> list[Migration]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from metakb.errors import StoreError
 from metakb.store._kb import KnowledgeBase
+from metakb.store._migrations import db_folder
 
 __all__ = ["shipped_kb_path", "user_kb_path", "resolve_kb_path", "open_kb"]
 
@@ -20,8 +21,8 @@ SHIPPED_NAME = "metakb-default.sqlite"
 
 
 def shipped_kb_path() -> Path:
-    """The default knowledge base shipped in ``db/``."""
-    return Path(__file__).resolve().parents[2] / "db" / SHIPPED_NAME
+    """The default knowledge base shipped in ``db/`` (package data of an installed metakb)."""
+    return db_folder() / SHIPPED_NAME
 
 
 def user_kb_path() -> Path:
@@ -49,8 +50,6 @@ def _seed(target: Path) -> None:
     source = shipped_kb_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     if not source.exists():  # no shipped file (e.g. a stripped install): start from an empty one
-        from metakb.store._kb import KnowledgeBase
-
         KnowledgeBase(target).close()
         return
     partial = target.with_suffix(".partial")

@@ -73,6 +73,7 @@ def recommend(
     space: str = "sklearn-cash",
     metric: str = "balanced_accuracy",
     include_self: bool = False,
+    exclude_datasets: tuple[str, ...] | list[str] = (),
 ) -> RecommendationReport:
     """Recommend ``k`` configurations of ``space`` for a dataset.
 
@@ -84,6 +85,7 @@ def recommend(
         n_neighbors: nearest datasets to draw configurations from.
         include_self: keep the dataset itself as a neighbour when the knowledge base holds it
             (by content); by default it is left out so that recommendations come from others.
+        exclude_datasets: further knowledge-base dataset names not to use as neighbours.
 
     Raises:
         ConfigError: ``k`` or ``n_neighbors`` < 1, or an unknown method.
@@ -113,7 +115,8 @@ def recommend(
     known = kb.find_dataset(data.content_hash())
     if known is not None and not include_self:
         excluded = known["name"]
-    recs = starter.recommend(query, n_configs=k, exclude_datasets=[excluded] if excluded else [])
+    recs = starter.recommend(query, n_configs=k,
+                             exclude_datasets=[*([excluded] if excluded else []), *exclude_datasets])
     configurations = kb.configurations(space)
     out = []
     for rec in recs:

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "portfolio",
     "importance",
     "optimize",
+    "fit", "predict",
     "importers",
     "warmstart",
     "nas",

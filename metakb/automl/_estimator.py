@@ -456,7 +456,8 @@ def _select_ensemble(table: Any, candidates: list[dict[str, Any]], protocol: str
         tested[test] = True
     classes = data.classes
     y_index = np.searchsorted(classes, data.y)
-    predictions, kept = [], []
+    predictions: list[np.ndarray] = []
+    kept: list[dict[str, Any]] = []
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")
         for config in candidates:

@@ -28,6 +28,7 @@ _LAZY = {
     "recommend": "metakb.recommend",
     "load_table": "metakb.data",
     "run_configuration": "metakb.run",
+    "AutoMLClassifier": "metakb.automl",
 }
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "recommend",
     "load_table",
     "run_configuration",
+    "AutoMLClassifier",
     "MetaKBError",
     "ConfigError",
     "DataError",

@@ -101,7 +101,7 @@ class AutoMLClassifier(ClassifierMixin, BaseEstimator):
         n_evaluations: stop after this many evaluations (as well). ``0``: zero-shot, no search:
             the top-1 recommendation of the knowledge base (kNN on meta-features) is refitted.
         warm_start: ``auto`` (the warm start measured best: ``knn``), ``none``, ``knn`` or
-            ``portfolio``.
+            ``portfolio`` (``False`` is read as ``none``).
         n_jobs: evaluations at once; > 1 runs them on a Dask LocalCluster, a string is the
             address of an existing Dask scheduler.
         seed: seeds the search, the splits and every model.
@@ -165,7 +165,7 @@ class AutoMLClassifier(ClassifierMixin, BaseEstimator):
             raise bad("n_evaluations", "an int in [0, inf) or None", ne)
         if tb is None and ne is None:
             raise ConfigError("AutoMLClassifier needs a limit: time_budget or n_evaluations")
-        if self.warm_start not in _WARM_STARTS:
+        if self.warm_start is not False and self.warm_start not in _WARM_STARTS:
             raise bad("warm_start", f"one of {list(_WARM_STARTS)}", self.warm_start)
         nj = self.n_jobs
         if not isinstance(nj, str) and (isinstance(nj, bool) or not isinstance(nj, (int, np.integer))
@@ -213,7 +213,8 @@ class AutoMLClassifier(ClassifierMixin, BaseEstimator):
         _, counts = np.unique(table.y, return_counts=True)
         protocol = (selection_protocol(table.n_rows, int(counts.min())) if self.protocol == "auto"
                     else self.protocol)
-        warm = WARM_START_AUTO if self.warm_start == "auto" else self.warm_start
+        # False (scikit-learn's own meaning of a warm_start parameter, set by its checks) = none
+        warm = {"auto": WARM_START_AUTO, False: "none"}.get(self.warm_start, self.warm_start)
         self.protocol_ = protocol
         self.training_hash_ = table.content_hash()
         self.n_features_in_ = table.n_features
@@ -333,7 +334,10 @@ def _as_frame(X: Any, columns: list[str] | None) -> pd.DataFrame:
         raise DataError("AutoMLClassifier does not accept sparse input; pass a dense array or DataFrame")
     array = np.asarray(X)
     if array.ndim != 2:
-        raise DataError(f"Expected 2D array, got an array of shape {array.shape} instead")
+        raise DataError(f"Expected 2D array, got an array of shape {array.shape} instead; Reshape your "
+                        "data with array.reshape(-1, 1) or array.reshape(1, -1)")
+    if array.dtype.kind == "c":
+        raise DataError("Complex data not supported")
     names = columns if columns is not None and len(columns) == array.shape[1] else \
         [f"x{j}" for j in range(array.shape[1])]
     return pd.DataFrame(array, columns=names)
@@ -343,14 +347,21 @@ def _table_from_xy(X: Any, y: Any) -> tuple[Any, dict[str, Any]]:
     """A :class:`metakb.data.Table` of ``X``, ``y`` and the map from its labels back to ``y``'s."""
     from metakb.data._tables import table_from_frame
 
+    if y is None:
+        raise DataError("AutoMLClassifier requires y to be passed, but the target y is None")
     frame = _as_frame(X, None)
+    if frame.shape[0] == 1:
+        raise DataError("n_samples = 1: AutoMLClassifier needs at least two rows of two classes")
     if frame.shape[0] == 0:
         raise DataError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required")
     if frame.shape[1] == 0:
         raise DataError(f"Found array with 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn("A column-vector y was passed when a 1d array was expected", stacklevel=3)
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected",
+                      DataConversionWarning, stacklevel=3)
         y = y.ravel()
     if y.ndim != 1 or len(y) != len(frame):
         raise DataError(f"y must be one label per row of X ({len(frame)}); got shape {y.shape}")

@@ -1,0 +1,38 @@
+"""scikit-learn's estimator checks (slow: every fit starts a worker and computes meta-features).
+
+Expected failures, and why:
+
+* ``check_dtype_object``: a column holding dict objects is text with non-numeric garbage for
+  metakb's loader, refused with a one-line DataError instead of coerced.
+* ``check_estimators_empty_data_messages``: metakb's table checks word the 0-feature error
+  differently from ``check_array``.
+* ``check_complex_data``, ``check_fit2d_1sample``: refused by metakb's own checks whose messages
+  the checks do not all recognise (kept as expected until re-measured).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from metakb.automl import AutoMLClassifier
+
+EXPECTED = {
+    "check_dtype_object": "dict objects in a column are refused as non-numeric garbage",
+    "check_estimators_empty_data_messages": "the 0-feature message is worded by metakb's table check",
+    "check_complex_data": "complex values are refused by metakb's table check",
+    "check_fit2d_1sample": "one sample is one class: refused as a single-class target",
+}
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    [AutoMLClassifier(time_budget=None, n_evaluations=1, warm_start="none", kb=":memory:",
+                      ensemble_size=1)],
+    expected_failed_checks=lambda est: EXPECTED)
+def test_sklearn_compatible(estimator, check) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)

@@ -6,8 +6,6 @@ Expected failures, and why:
   metakb's loader, refused with a one-line DataError instead of coerced.
 * ``check_estimators_empty_data_messages``: metakb's table checks word the 0-feature error
   differently from ``check_array``.
-* ``check_complex_data``, ``check_fit2d_1sample``: refused by metakb's own checks whose messages
-  the checks do not all recognise (kept as expected until re-measured).
 """
 
 from __future__ import annotations
@@ -22,8 +20,6 @@ from metakb.automl import AutoMLClassifier
 EXPECTED = {
     "check_dtype_object": "dict objects in a column are refused as non-numeric garbage",
     "check_estimators_empty_data_messages": "the 0-feature message is worded by metakb's table check",
-    "check_complex_data": "complex values are refused by metakb's table check",
-    "check_fit2d_1sample": "one sample is one class: refused as a single-class target",
 }
 
 

@@ -29,6 +29,7 @@ _LAZY = {
     "load_table": "metakb.data",
     "run_configuration": "metakb.workflows.run",
     "build_from_pmlb": "metakb.workflows.build",
+    "AutoMLClassifier": "metakb.automl",
 }
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "load_table",
     "run_configuration",
     "build_from_pmlb",
+    "AutoMLClassifier",
     "MetaKBError",
     "ConfigError",
     "DataError",

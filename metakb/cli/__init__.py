@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "portfolio",
     "importance",
     "optimize",
+    "fit", "predict",
     "importers",
     "warmstart",
     "nas",

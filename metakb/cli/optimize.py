@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", default=None, metavar="RUN",
                    help="continue an interrupted run to its limits (DATA and --target are "
                         "optional: the run remembers its file)")
+    p.add_argument("--exclude-dataset", action="append", default=[], metavar="NAME",
+                   help="knowledge-base dataset not to warm-start from (repeatable)")
     p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
     p.add_argument("--protocol", default="holdout:0.33:max_rows=1500",
                    help="evaluation protocol (default: holdout:0.33:max_rows=1500)")
@@ -89,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
             min_budget=args.min_budget, eta=args.eta, warm_start=args.warm_start,
             n_initial=args.n_initial, portfolio=args.portfolio, n_workers=args.workers,
             scheduler=args.scheduler, resume=args.resume, seed=args.seed, timeout=args.timeout,
-            progress=not args.json)
+            progress=not args.json, exclude_datasets=args.exclude_dataset)
     if args.plot:
         _plot(report, args.plot)
     if args.json:

@@ -74,7 +74,8 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
                    n_initial: int = 5, portfolio: str | None = None, n_workers: int = 1,
                    scheduler: str | None = None, resume: str | None = None, seed: int = 0,
                    timeout: float = 300.0, memory_mb: int = 4096,
-                   progress: bool = False) -> OptimizationReport:
+                   progress: bool = False, exclude_datasets: tuple[str, ...] | list[str] = ()
+                   ) -> OptimizationReport:
     """Run BOHB on ``table`` and store every evaluation in ``kb`` under one run id.
 
     Every setting is validated, the warm start read and the meta-features computed before the
@@ -93,6 +94,8 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
             prior from their evaluations weighted by similarity) or ``portfolio`` (a stored
             portfolio first, and a prior from every dataset).
         resume: the run id of an interrupted run to continue.
+        exclude_datasets: knowledge-base dataset names the warm start must not learn from
+            (leave-one-dataset-out); the table itself is always excluded by content hash.
 
     Raises:
         ConfigError: an unknown warm start, no limit, a bad optimizer or worker setting, or a
@@ -138,7 +141,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
         kb.update_run(run_id, status="running")  # this process owns it now
     else:
         initial, prior = _warm_start_lists(kb, table, warm_start, space, proto, n_initial,
-                                           portfolio)
+                                           portfolio, _excluded(kb, content_hash, exclude_datasets))
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
         prepared = prepare_dataset(kb, table, meta_features=True, seed=0, content_hash=content_hash)
@@ -349,8 +352,14 @@ def _check_resumable(kb: Any, run: dict[str, Any], table: Any, content_hash: str
                           "wait for it to finish, or stop it before resuming")
 
 
+def _excluded(kb: Any, content_hash: str, names: tuple[str, ...] | list[str]) -> list[str]:
+    """The dataset names a warm start leaves out: ``names`` and the table itself (by content)."""
+    known = kb.find_dataset(content_hash)
+    return sorted({*names, *([known["name"]] if known is not None else [])})
+
+
 def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: Any,
-                      n_initial: int, portfolio: str | None
+                      n_initial: int, portfolio: str | None, excluded: list[str] | None = None
                       ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], float, float]]]:
     """The initial configurations and the KDE prior of a warm start, from the knowledge base."""
     if warm_start == "none":
@@ -358,11 +367,13 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
     configurations = kb.configurations(space)
     configs = {int(i): row["config"] for i, row in configurations.iterrows()}
     scores = kb.performance_matrix(space, metric=proto.metric)
+    scores = scores.loc[[d for d in scores.index if d not in set(excluded or ())]]
     higher = bool(scores.attrs.get("higher_is_better", True))
     if warm_start == "knn":
         from metakb.workflows.recommend import recommend
 
-        report = recommend(table, kb, k=n_initial, method="knn", space=space, metric=proto.metric)
+        report = recommend(table, kb, k=n_initial, method="knn", space=space, metric=proto.metric,
+                           exclude_datasets=excluded or ())
         initial = [dict(r.config) for r in report.recommendations]
         distances: dict[str, float] = {}
         for rec in report.recommendations:

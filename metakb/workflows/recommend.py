@@ -82,6 +82,7 @@ def recommend(
     include_self: bool = False,
     probes: int = 0,
     categorical: list[str] | None = None,
+    exclude_datasets: tuple[str, ...] | list[str] = (),
 ) -> RecommendationReport:
     """Recommend ``k`` configurations of ``space`` for a dataset.
 
@@ -97,6 +98,8 @@ def recommend(
         n_neighbors: nearest datasets used by the neighbour methods (None: the method's default).
         probes: with ``cf``, evaluate the first ``probes`` portfolio members on the dataset
             first (really, stored in ``kb``) and infer its latent vector from their scores.
+        exclude_datasets: further knowledge-base dataset names not to use as neighbours
+            (leave-one-dataset-out benchmarks).
         categorical: columns to treat as categorical when ``data`` is a file (a PMLB file's
             ``metadata.yaml`` beside it is read as well).
         include_self: keep the dataset itself as a neighbour when the knowledge base holds it
@@ -138,7 +141,8 @@ def recommend(
     if probes:
         probe_scores, recs = _recommend_with_probes(starter, kb, data, query, space, probes, k)
     else:
-        recs = starter.recommend(query, n_configs=k, exclude_datasets=[excluded] if excluded else [])
+        recs = starter.recommend(query, n_configs=k,
+                                 exclude_datasets=[*([excluded] if excluded else []), *exclude_datasets])
     configurations = kb.configurations(space)
     out = []
     for rec in recs:

@@ -345,7 +345,7 @@ def _as_frame(X: Any, columns: list[str] | None) -> pd.DataFrame:
 
 def _table_from_xy(X: Any, y: Any) -> tuple[Any, dict[str, Any]]:
     """A :class:`metakb.data.Table` of ``X``, ``y`` and the map from its labels back to ``y``'s."""
-    from metakb.data._tables import table_from_frame
+    from metakb.data import table_from_frame
 
     if y is None:
         raise DataError("AutoMLClassifier requires y to be passed, but the target y is None")
@@ -455,9 +455,7 @@ def _select_ensemble(table: Any, candidates: list[dict[str, Any]], protocol: str
     in no test fold (a holdout) are left out of the selection.
     """
     from metakb.automl._ensemble import balanced_accuracy_of_proba
-    from metakb.evaluation import Protocol
-    from metakb.evaluation._evaluate import prepare_table
-    from metakb.evaluation._protocol import split_indices
+    from metakb.evaluation import Protocol, prepare_table, split_indices
 
     proto = Protocol.parse(protocol)
     data = prepare_table(table, proto, seed)

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from metakb.data import coerce_column, read_frame
 from metakb.errors import DataError
 
-__all__ = ["coerce_features", "read_frame"]
-
-
-def read_frame(path: str | Path) -> pd.DataFrame:
-    """The raw columns of a CSV/TSV (optionally gzipped), ARFF or Parquet file; no target needed."""
-    from metakb.data._tables import _read_arff, _read_delimited, _read_parquet
-
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file {path} does not exist")
-    if path.is_dir():
-        raise DataError(f"data path {path} is a directory, expected a CSV/TSV/ARFF/Parquet file")
-    if path.stat().st_size == 0:
-        raise DataError(f"data file {path} is empty")
-    suffixes = [s.lower() for s in path.suffixes]
-    gz = bool(suffixes) and suffixes[-1] == ".gz"
-    kind = suffixes[-2] if gz and len(suffixes) >= 2 else (suffixes[-1] if suffixes else "")
-    if kind in (".csv", ".tsv", ".txt", ".tab"):
-        frame = _read_delimited(path, gz, "\t" if kind in (".tsv", ".tab") else None)
-    elif kind == ".arff":
-        frame, _ = _read_arff(path, gz)
-    elif kind in (".parquet", ".pq"):
-        frame = _read_parquet(path)
-    else:
-        raise DataError(f"cannot tell the format of {path.name}: expected .csv, .tsv, .arff or .parquet (optionally .gz)")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+__all__ = ["coerce_features", "read_frame"]  # read_frame: re-exported for metakb predict
 
 
 def coerce_features(frame: pd.DataFrame, columns: list[str], categorical: np.ndarray, *,
@@ -49,8 +22,6 @@ def coerce_features(frame: pd.DataFrame, columns: list[str], categorical: np.nda
     Raises:
         DataError: a missing or extra column, or text in a column that was numeric in training.
     """
-    from metakb.data._tables import _coerce_column
-
     names = [str(c) for c in frame.columns]
     given = [c for c in names if c != target]
     missing = [c for c in columns if c not in given]
@@ -66,7 +37,7 @@ def coerce_features(frame: pd.DataFrame, columns: list[str], categorical: np.nda
     frame.columns = names
     out = {}
     for column, is_categorical in zip(columns, categorical, strict=True):
-        values, as_text = _coerce_column(frame[column].reset_index(drop=True), column, bool(is_categorical))
+        values, as_text = coerce_column(frame[column].reset_index(drop=True), column, bool(is_categorical))
         if as_text and not is_categorical:
             raise DataError(f"column {column!r} was numeric in training but holds text such as "
                             f"{values.dropna().iloc[0]!r}")

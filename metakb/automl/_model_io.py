@@ -95,7 +95,7 @@ def save_model(estimator: Any, path: str | Path) -> Path:
     import skops.io as sio
 
     from metakb import __version__
-    from metakb.store._util import to_builtin
+    from metakb._convert import to_builtin
 
     if not hasattr(estimator, "pipelines_"):
         raise ConfigError("the estimator is not fitted; call fit before save_model")

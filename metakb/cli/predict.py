@@ -31,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from metakb.automl import load_model
-    from metakb.automl._frame import read_frame
+    from metakb.data import read_frame
 
     if not args.model or not args.data:
         raise ConfigError("MODEL and DATA are required: metakb predict MODEL DATA --out PRED.csv")

@@ -5,9 +5,12 @@ from metakb.data._tables import (
     NA_VALUES,
     Table,
     check_rows,
+    coerce_column,
     load_pmlb,
     load_table,
+    read_frame,
     table_from_frame,
 )
 
-__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows"]
+__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows",
+           "read_frame", "coerce_column"]

@@ -22,7 +22,8 @@ import pandas as pd
 
 from metakb.errors import DataError
 
-__all__ = ["Table", "load_table", "load_pmlb", "NA_VALUES", "check_rows", "rows_needed"]
+__all__ = ["Table", "load_table", "load_pmlb", "read_frame", "coerce_column", "NA_VALUES", "check_rows",
+           "rows_needed"]
 
 # Spellings of a missing value, in addition to empty fields ('?' is ARFF's and UCI's).
 NA_VALUES = ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"]
@@ -116,6 +117,29 @@ def load_table(path: str | Path, target: str, *, name: str | None = None,
             a target with fewer than two classes, non-numeric garbage in a numeric column.
     """
     path = Path(path)
+    frame, nominal = _read_file(path)
+    stem = path.name.split(".")[0]
+    declared = [c for c in _beside_pmlb_metadata(path) if c in frame.columns and c != target]
+    return table_from_frame(frame, target, name=name or stem,
+                            categorical=[*(categorical or []), *nominal, *declared],
+                            source="file", source_id=str(path.resolve()))
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """The raw columns of a CSV/TSV (optionally compressed), ARFF or Parquet file, no target
+    needed (``metakb predict`` reads new rows with it); the same readers as :func:`load_table`."""
+    frame, _ = _read_file(Path(path))
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def coerce_column(values: pd.Series, column: str, force_categorical: bool) -> tuple[pd.Series, bool]:
+    """One column as :func:`load_table` types it: floats, or text when categorical or non-numeric."""
+    return _coerce_column(values, column, force_categorical)
+
+
+def _read_file(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The frame of a data file by its format, and the ARFF nominal columns (else none)."""
     if not path.exists():
         raise DataError(f"data file {path} does not exist")
     if path.is_dir():
@@ -125,7 +149,6 @@ def load_table(path: str | Path, target: str, *, name: str | None = None,
     suffixes = [s.lower() for s in path.suffixes]
     gz = bool(suffixes) and suffixes[-1] == ".gz"
     kind = suffixes[-2] if gz and len(suffixes) >= 2 else (suffixes[-1] if suffixes else "")
-    stem = path.name.split(".")[0]
     nominal: list[str] = []
     if kind in (".csv", ".tsv", ".txt", ".tab"):
         frame = _read_delimited(path, gz, "\t" if kind in (".tsv", ".tab") else None)
@@ -135,10 +158,7 @@ def load_table(path: str | Path, target: str, *, name: str | None = None,
         frame = _read_parquet(path)
     else:
         raise DataError(f"cannot tell the format of {path.name}: expected .csv, .tsv, .arff or .parquet (optionally .gz)")
-    declared = [c for c in _beside_pmlb_metadata(path) if c in frame.columns and c != target]
-    return table_from_frame(frame, target, name=name or stem,
-                            categorical=[*(categorical or []), *nominal, *declared],
-                            source="file", source_id=str(path.resolve()))
+    return frame, nominal
 
 
 def _beside_pmlb_metadata(path: Path) -> list[str]:

@@ -128,6 +128,32 @@ class PoolFuture:
         self.status, self.value, self.error, self.seconds = status, value, error, seconds
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned worker without re-running the caller's ``__main__``.
+
+    A ``spawn`` child normally imports the parent's main script first, so a user's script
+    without an ``if __name__ == "__main__":`` guard would run again inside every worker (and
+    fail). The worker needs nothing of it -- its target and every task live in metakb -- so the
+    main module is presented as an interactive one (no file, no spec) while the child starts,
+    which is what multiprocessing does for a notebook or ``python -c``.
+    """
+    import sys
+
+    main = sys.modules.get("__main__")
+    saved: dict[str, Any] = {k: main.__dict__[k] for k in ("__file__", "__spec__")
+                             if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 class _Worker:
     def __init__(self, context: Any, memory_mb: int) -> None:
         parent, child = context.Pipe()
@@ -135,7 +161,8 @@ class _Worker:
         os.environ.update({k: "1" for k in _THREAD_VARIABLES})  # one core per worker
         try:
             self.process = context.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
-            self.process.start()
+            with _main_module_hidden():
+                self.process.start()
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -162,8 +189,8 @@ class _Worker:
         except (EOFError, OSError) as exc:
             self.process.join(timeout=5)
             raise EvaluationError(
-                f"worker process failed to start (exit code {self.process.exitcode}); run metakb from a "
-                "script or the command line, not from standard input") from exc
+                f"worker process failed to start (exit code {self.process.exitcode}); its output above "
+                "says why (the worker imports only metakb, never the calling script)") from exc
         if not (isinstance(message, tuple) and message[0] == "ready"):
             raise EvaluationError(f"worker process sent {message!r} instead of its ready signal")
         self.ready = True

@@ -25,7 +25,11 @@ from nas_meta.episodes import EpisodeSampler, check_augment
 from nas_meta.learners import METHODS, FewShotLearner, MetaNAS, load_learner
 from nas_meta.omniglot import TEST_ALPHABETS, load_omniglot, split_by_alphabet
 
-__all__ = ["meta_train", "evaluate_checkpoint", "main", "device_name"]
+__all__ = ["meta_train", "evaluate_checkpoint", "main", "device_name", "EVAL_SEED"]
+
+EVAL_SEED = 1
+"""Seed of the test-episode sampler of every evaluation (meta-train's own and ``evaluate``'s by
+default), independent of the training seed: one checkpoint always meets the same test episodes."""
 
 # Training-task defaults per method: ProtoNet trains on 60-way episodes (Snell et al. 2017).
 TRAIN_WAYS = {"protonet": 60}
@@ -56,7 +60,7 @@ def _batch_size(episodes: int, images_per_episode: int, max_images: int = 4000, 
 
 
 def evaluate_learner(learner: FewShotLearner, settings: Sequence[tuple[int, int]], episodes: int, *,
-                     data: str | None = None, cache: str | None = None, queries: int = 15, seed: int = 1,
+                     data: str | None = None, cache: str | None = None, queries: int = 15, seed: int = EVAL_SEED,
                      batch: int | None = None, time_budget: float | None = None,
                      show_progress: bool = True) -> list[dict[str, Any]]:
     """Evaluate on held-out alphabets for every ``(ways, shots)`` of ``settings``.
@@ -183,14 +187,32 @@ def _genotype_outputs(learner: MetaNAS, out: Path) -> dict[str, Any]:
 
 def evaluate_checkpoint(checkpoint: str | Path, *, settings: Sequence[tuple[int, int]], episodes: int = 600,
                         device: str | None = None, data: str | None = None, cache: str | None = None,
-                        seed: int = 1, show_progress: bool = True) -> dict[str, Any]:
-    """Load a checkpoint folder and evaluate it on the held-out alphabets."""
+                        seed: int | None = None, show_progress: bool = True) -> dict[str, Any]:
+    """Load a checkpoint folder and evaluate it on the held-out alphabets.
+
+    ``seed`` seeds the test episodes; None takes the ``eval_seed`` that meta-train recorded in
+    the folder's ``results.json`` (else :data:`EVAL_SEED`), so that the same checkpoint with
+    the same number of episodes gives the number meta-train reported (issue 23, item 7).
+    """
     learner = load_learner(checkpoint, device=device)
+    if seed is None:
+        seed = _recorded_eval_seed(checkpoint)
     start = time.perf_counter()
     evals = evaluate_learner(learner, settings, episodes, data=data, cache=cache, seed=seed,
                              show_progress=show_progress)
     return {"method": learner.method, "checkpoint": str(checkpoint), "device": device_name(learner.device),
             "evaluations": evals, "seconds": time.perf_counter() - start}
+
+
+def _recorded_eval_seed(checkpoint: str | Path) -> int:
+    """The test-episode seed meta-train used for ``checkpoint`` (:data:`EVAL_SEED` when unknown)."""
+    path = Path(checkpoint)
+    results = (path if path.is_dir() else path.parent) / "results.json"
+    try:
+        evaluations = json.loads(results.read_text()).get("evaluations") or []
+        return int(evaluations[0]["eval_seed"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return EVAL_SEED
 
 
 def _settings(text: str) -> list[tuple[int, int]]:

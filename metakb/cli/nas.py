@@ -102,7 +102,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
     p.add_argument("--data", default=None, help="folder with the Omniglot zips (default $METAKB_SHARED_DATA)")
     p.add_argument("--cache", default=None, help="preprocessed Omniglot .npz (default ~/.cache/metakb)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-store", action="store_true", help="do not write to the knowledge base")
     p.add_argument("--json", action="store_true", help="print JSON (and no progress bars)")
     add_db_argument(p)
@@ -127,6 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                dest="nas_command")
     train = sub.add_parser("meta-train", help="meta-train a learner, evaluate it, store the results")
     train.add_argument("--method", required=True, choices=METHODS)
+    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and training episodes")
     train.add_argument("--steps", type=int, required=True, help="meta-steps")
     train.add_argument("--out", required=True, help="folder for checkpoint, genotype, drawings, results")
     train.add_argument("--meta-batch", type=int, default=None, help="tasks per meta-step")
@@ -143,5 +143,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=_with_device(_meta_train))
     ev = sub.add_parser("evaluate", help="evaluate a checkpoint on the held-out alphabets")
     ev.add_argument("--checkpoint", required=True, help="checkpoint.pt or its folder (with config.json)")
+    ev.add_argument("--seed", type=int, default=None,
+                    help="seed of the test episodes (default: the one meta-train evaluated with, from results.json)")
     _common(ev)
     ev.set_defaults(handler=_with_device(_evaluate))

@@ -80,3 +80,21 @@ def test_console_script_help():
     result = subprocess.run([sys.executable, "-m", "metakb.cli", "nas", "meta-train", "--help"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "--method" in result.stdout
+
+
+def test_evaluate_gives_meta_trains_number_for_the_same_checkpoint(omniglot, tmp_path, capsys):
+    """Issue 23, item 7: ``nas evaluate`` on meta-train's checkpoint, same episodes, no --seed,
+    meets the same test episodes (meta-train's evaluation seed, from results.json), whatever
+    the training seed was, and gives the same accuracy; another --seed gives other episodes."""
+    out = tmp_path / "run"
+    common = ["--data", str(omniglot), "--cache", str(tmp_path / "omniglot28.npz"), "--device", "cpu",
+              "--no-store", "--json", "--ways", "3", "--episodes", "6"]
+    assert main(["nas", "meta-train", "--method", "reptile", "--steps", "1", "--meta-batch", "1", "--out", str(out),
+                 "--seed", "0", "--set", "channels=2", "inner_steps=1", "eval_steps=1", *common]) == 0
+    trained = json.loads(capsys.readouterr().out)["evaluations"][0]
+    assert main(["nas", "evaluate", "--checkpoint", str(out), *common]) == 0
+    again = json.loads(capsys.readouterr().out)["evaluations"][0]
+    assert again["eval_seed"] == trained["eval_seed"]
+    assert again["accuracy"] == trained["accuracy"] and again["ci95"] == trained["ci95"]
+    assert main(["nas", "evaluate", "--checkpoint", str(out), "--seed", "7", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["evaluations"][0]["eval_seed"] == 7

@@ -734,6 +734,19 @@ class KnowledgeBase:
                 stale.append({"id": run_id, "kind": kind, "why": why})
         return stale
 
+    def interrupt_stale_runs(self, kind: str | None = None) -> list[str]:
+        """Mark the :meth:`stale_runs` (of ``kind``) as ``interrupted``; return their ids.
+
+        Commands that start a run call it first, so a build or optimize run killed with
+        ``kill -9`` does not stay ``running`` for ever once its work is taken up again.
+        """
+        stale = [r["id"] for r in self.stale_runs() if kind is None or r["kind"] == kind]
+        if stale:
+            with self.transaction():
+                self._conn.executemany("UPDATE runs SET status = 'interrupted', updated_at = ? WHERE id = ?",
+                                       [(utc_now(), run_id) for run_id in stale])
+        return stale
+
     def get_run(self, run_id: str) -> dict[str, Any]:
         """A run with its settings and state decoded from JSON."""
         row = self._one("SELECT * FROM runs WHERE id = ?", (run_id,))

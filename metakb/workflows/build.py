@@ -201,6 +201,7 @@ def build_from_pmlb(
                 "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
                 "timeout": timeout, "memory_mb": memory_mb}
     with kb.transaction():  # a space refused by the store (another definition) leaves no run
+        kb.interrupt_stale_runs("build")  # a killed build's run: this build takes up its work
         run_id = kb.create_run("build", settings, origin="metakb build")
         origin = f"build:{run_id}"
         space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)

@@ -159,6 +159,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
                 dataset_id = write_dataset(kb, prepared, origin="metakb optimize")
                 space_id = kb.add_space(spec.name, spec.version, space_to_json(configspace),
                                         origin="metakb optimize")
+                kb.interrupt_stale_runs("optimize")  # killed runs: resumable, not 'running'
                 run_id = kb.create_run("optimize", settings, origin="metakb optimize",
                                        dataset_id=dataset_id, space_id=space_id)
                 kb.update_run(run_id, state=opt.state().to_dict())

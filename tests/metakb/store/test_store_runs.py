@@ -58,3 +58,16 @@ def test_a_silent_run_of_another_machine_goes_stale_after_max_age(store):
     store.heartbeat(run)
     assert store.stale_runs() == []
     assert store.stale_runs(max_age=-1)  # any age is too old
+
+
+def test_a_new_run_marks_the_stale_ones_of_its_kind_interrupted(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    code = ("from metakb.store import KnowledgeBase;"
+            f"kb = KnowledgeBase({str(path)!r});"
+            "print(kb.create_run('build', {}, origin='test'))")
+    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    with KnowledgeBase(path) as kb:
+        assert kb.interrupt_stale_runs("optimize") == []  # another kind: left alone
+        assert kb.interrupt_stale_runs("build") == [dead]
+        assert kb.get_run(dead)["status"] == "interrupted" and kb.check() == []

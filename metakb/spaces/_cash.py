@@ -13,6 +13,7 @@ scikit-learn default is 0 on a log-scale range (``l2_regularization``), the lowe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ConfigSpace import (
@@ -72,6 +73,13 @@ def _model_hyperparameters() -> dict[str, list[Any]]:
             Float("svc:gamma", (3.0517578125e-05, 8.0), default=0.1, log=True),
             Categorical("svc:class_weight", ["none", "balanced"], default="none"),
         ],
+        **neighbour_and_mlp_hyperparameters(),
+    }
+
+
+def neighbour_and_mlp_hyperparameters() -> dict[str, list[Any]]:
+    """The k-nearest-neighbours and MLP hyperparameters, the same for classifiers and regressors."""
+    return {
         "k_neighbors": [
             Integer("k_neighbors:n_neighbors", (1, 100), default=5, log=True),
             Categorical("k_neighbors:weights", ["uniform", "distance"], default="uniform"),
@@ -89,34 +97,47 @@ def _model_hyperparameters() -> dict[str, list[Any]]:
 
 def build_space(seed: int | None = None) -> ConfigurationSpace:
     """The ``sklearn-cash`` ConfigSpace, with every model hyperparameter conditional on its choice."""
-    space = ConfigurationSpace(name=NAME, seed=seed)
-    classifier = Categorical("classifier", list(CLASSIFIERS), default="hist_gradient_boosting")
+    return build_cash_space(NAME, "classifier", CLASSIFIERS, _model_hyperparameters(), [], seed=seed)
+
+
+def build_cash_space(name: str, choice: str, models: Sequence[str], hyperparameters: dict[str, list[Any]],
+                     extra: list[Any], *, seed: int | None) -> ConfigurationSpace:
+    """A CASH space: the model ``choice``, the shared preprocessing (plus ``extra`` choices), and
+    every model's hyperparameters active only for that model (an SVM's ``gamma`` only when its
+    ``gamma_mode`` is ``value``)."""
+    space = ConfigurationSpace(name=name, seed=seed)
+    chooser = Categorical(choice, list(models), default="hist_gradient_boosting")
     space.add([
-        classifier,
+        chooser,
         Categorical("numeric_imputer", ["mean", "median", "most_frequent"], default="mean"),
         Categorical("scaler", ["none", "standard", "robust", "minmax", "quantile"], default="standard"),
         Categorical("categorical_encoding", ["one_hot", "ordinal"], default="one_hot"),
+        *extra,
     ])
-    for model, hyperparameters in _model_hyperparameters().items():
-        space.add(hyperparameters)
-        space.add([EqualsCondition(hp, classifier, model) for hp in hyperparameters
-                   if hp.name != "svc:gamma"])
-    gamma_mode = space["svc:gamma_mode"]
-    space.add(EqualsCondition(space["svc:gamma"], gamma_mode, "value"))
+    for model, group in hyperparameters.items():
+        space.add(group)
+        space.add([EqualsCondition(hp, chooser, model) for hp in group if not hp.name.endswith(":gamma")])
+        gamma = f"{model}:gamma"
+        if gamma in space:
+            space.add(EqualsCondition(space[gamma], space[f"{model}:gamma_mode"], "value"))
     return space
 
 
 def model_defaults() -> dict[str, dict[str, Any]]:
     """For every classifier, the configuration holding its scikit-learn defaults."""
-    space = build_space()
-    defaults = {}
+    return defaults_per_model(build_space(), "classifier", CLASSIFIERS, _model_hyperparameters())
+
+
+def defaults_per_model(space: ConfigurationSpace, choice: str, models: Sequence[str],
+                       hyperparameters: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    """For every model of a CASH space, its scikit-learn defaults with the shared choices' defaults."""
     base = dict(space.get_default_configuration())
-    shared = {k: base[k] for k in ("numeric_imputer", "scaler", "categorical_encoding")}
-    hyperparameters = _model_hyperparameters()
-    for model in CLASSIFIERS:
-        config: dict[str, Any] = {"classifier": model, **shared}
+    shared = {k: v for k, v in base.items() if k != choice and ":" not in k}
+    defaults = {}
+    for model in models:
+        config: dict[str, Any] = {choice: model, **shared}
         for hp in hyperparameters[model]:
-            if hp.name == "svc:gamma":
+            if hp.name.endswith(":gamma"):
                 continue  # inactive: gamma_mode defaults to 'scale'
             config[hp.name] = hp.default_value
         defaults[model] = config

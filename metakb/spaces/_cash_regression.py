@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Float, Integer
+from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -52,6 +52,11 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.svm import SVR
 
 from metakb.errors import SpaceError
+from metakb.spaces._cash import (
+    build_cash_space,
+    defaults_per_model,
+    neighbour_and_mlp_hyperparameters,
+)
 
 __all__ = ["NAME", "VERSION", "TASK", "REGRESSORS", "TARGET_TRANSFORMS", "build_space", "model_defaults",
            "make_regression_pipeline", "TargetTransformRegressor"]
@@ -108,53 +113,19 @@ def _model_hyperparameters() -> dict[str, list[Any]]:
             Categorical("svr:gamma_mode", ["scale", "value"], default="scale"),
             Float("svr:gamma", (3.0517578125e-05, 8.0), default=0.1, log=True),
         ],
-        "k_neighbors": [
-            Integer("k_neighbors:n_neighbors", (1, 100), default=5, log=True),
-            Categorical("k_neighbors:weights", ["uniform", "distance"], default="uniform"),
-            Categorical("k_neighbors:p", ["1", "2"], default="2"),
-        ],
-        "mlp": [
-            Integer("mlp:n_layers", (1, 3), default=1),
-            Integer("mlp:n_units", (16, 256), default=100, log=True),
-            Float("mlp:alpha", (1e-7, 1e-1), default=1e-4, log=True),
-            Float("mlp:learning_rate_init", (1e-4, 0.5), default=1e-3, log=True),
-            Categorical("mlp:activation", ["relu", "tanh"], default="relu"),
-        ],
+        **neighbour_and_mlp_hyperparameters(),
     }
 
 
 def build_space(seed: int | None = None) -> ConfigurationSpace:
     """The ``sklearn-cash-regression`` ConfigSpace, every model hyperparameter conditional on its choice."""
-    space = ConfigurationSpace(name=NAME, seed=seed)
-    regressor = Categorical("regressor", list(REGRESSORS), default="hist_gradient_boosting")
-    space.add([
-        regressor,
-        Categorical("numeric_imputer", ["mean", "median", "most_frequent"], default="mean"),
-        Categorical("scaler", ["none", "standard", "robust", "minmax", "quantile"], default="standard"),
-        Categorical("categorical_encoding", ["one_hot", "ordinal"], default="one_hot"),
-        Categorical("target_transform", list(TARGET_TRANSFORMS), default="none"),
-    ])
-    for model, hyperparameters in _model_hyperparameters().items():
-        space.add(hyperparameters)
-        space.add([EqualsCondition(hp, regressor, model) for hp in hyperparameters if hp.name != "svr:gamma"])
-    space.add(EqualsCondition(space["svr:gamma"], space["svr:gamma_mode"], "value"))
-    return space
+    transform = Categorical("target_transform", list(TARGET_TRANSFORMS), default="none")
+    return build_cash_space(NAME, "regressor", REGRESSORS, _model_hyperparameters(), [transform], seed=seed)
 
 
 def model_defaults() -> dict[str, dict[str, Any]]:
     """For every regressor, the configuration holding its scikit-learn defaults."""
-    base = dict(build_space().get_default_configuration())
-    shared = {k: base[k] for k in ("numeric_imputer", "scaler", "categorical_encoding", "target_transform")}
-    defaults = {}
-    hyperparameters = _model_hyperparameters()
-    for model in REGRESSORS:
-        config: dict[str, Any] = {"regressor": model, **shared}
-        for hp in hyperparameters[model]:
-            if hp.name == "svr:gamma":
-                continue  # inactive: gamma_mode defaults to 'scale'
-            config[hp.name] = hp.default_value
-        defaults[model] = config
-    return defaults
+    return defaults_per_model(build_space(), "regressor", REGRESSORS, _model_hyperparameters())
 
 
 class TargetTransformRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]

@@ -48,10 +48,9 @@ from metakb.warmstart import KNNWarmStarter, knowledge_base_frames  # noqa: E402
 from metakb.warmstart._report import format_evaluation, regret_table  # noqa: E402
 from metakb.warmstart.evaluate import (  # noqa: E402
     WarmStartEvaluation,
-    evaluate_knowledge_base,
     evaluate_warm_starting,
 )
-from metakb.workflows.warmstart import default_configurations  # noqa: E402
+from metakb.workflows.warmstart import default_configurations, evaluate_knowledge_base  # noqa: E402
 
 
 def _default_data() -> Path:

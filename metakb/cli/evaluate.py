@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _warmstart(args: argparse.Namespace) -> int:
     from metakb.warmstart import format_evaluation
-    from metakb.warmstart.evaluate import evaluate_knowledge_base
+    from metakb.workflows.warmstart import evaluate_knowledge_base
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

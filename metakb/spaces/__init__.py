@@ -132,6 +132,10 @@ def validate_configuration(space: ConfigurationSpace, values: Mapping[str, Any])
     missing = _missing_active(space, values)
     if missing:
         raise ConfigError(f"configuration lacks active hyperparameters {missing} of space {space.name!r}")
+    inactive = _given_inactive(space, values)
+    if inactive:
+        raise ConfigError(f"configuration is not valid in space {space.name!r}: it sets {inactive}, which "
+                          f"its other values make inactive (see `metakb space show {space.name}`)")
     try:
         config = Configuration(space, values=dict(values))
         config.check_valid_configuration()
@@ -187,6 +191,22 @@ def describe_space(space: ConfigurationSpace) -> list[dict[str, Any]]:
                      "default": to_builtin(hp.default_value),
                      "active_if": " and ".join(str(c).replace(f"{name} | ", "") for c in conditions)})
     return rows
+
+
+def _given_inactive(space: ConfigurationSpace, values: Mapping[str, Any]) -> list[str]:
+    """Given hyperparameters whose parent conditions the given values do not satisfy."""
+    inactive = []
+    for name in values:
+        for condition in space.parent_conditions_of.get(name, []):
+            try:
+                parent = condition.parent.name  # type: ignore[union-attr]
+                ok = parent in values and condition.satisfied_by_value(dict(values))  # type: ignore[union-attr]
+            except (AttributeError, TypeError, ValueError):
+                ok = True  # conjunctions and other forms: leave it to ConfigSpace's own check
+            if not ok:
+                inactive.append(name)
+                break
+    return sorted(inactive)
 
 
 def _missing_active(space: ConfigurationSpace, values: Mapping[str, Any]) -> list[str]:

@@ -53,7 +53,7 @@ import pandas as pd
 from metakb.errors import ConfigError, DataError
 from metakb.warmstart._base import BaseWarmStarter, align_knowledge_base
 
-__all__ = ["evaluate_knowledge_base", "method_factories", "METHODS", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
+__all__ = ["method_factories", "METHODS", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
            "evaluate_warm_starting", "WarmStartEvaluation", "DEFAULT_KS", "BASELINES"]
 
 DEFAULT_KS = (1, 3, 5, 10, 25)
@@ -399,78 +399,6 @@ def _baseline_choices(train: pd.DataFrame, higher: bool, kmax: int,
     if defaults:
         chosen["default"] = mean_rank_order(train, higher, defaults)[:1]
     return chosen
-
-
-def evaluate_knowledge_base(
-    kb: Any,
-    space: str | int,
-    *,
-    methods: Sequence[str] = ("knn", "siamese"),
-    metric: str | None = None,
-    ks: Sequence[int] = DEFAULT_KS,
-    folds: str | int | Mapping[str, int] = "auto",
-    n_neighbors: int = 5,
-    knn_params: Mapping[str, Any] | None = None,
-    siamese_params: Mapping[str, Any] | None = None,
-    siamese_folds: str | int | None = None,
-    method_folds: Mapping[str, str | int] | None = None,
-    model_params: Mapping[str, Mapping[str, Any]] | None = None,
-    seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> WarmStartEvaluation:
-    """:func:`evaluate_warm_starting` on a knowledge base's space (``metakb evaluate warmstart``).
-
-    Args:
-        kb: an open knowledge base.
-        space: the search space (or ASlib scenario) whose performance matrix is evaluated.
-        methods: warm starters by name: ``knn`` (aggregating), ``knn-best`` (auto-sklearn's
-            round-robin), ``siamese``, ``rf-model``, ``pairwise-model``, ``cf``, ``rf-selector``;
-            ``knn-l2``, ``knn-cosine``, ``knn-best-l2``, ... select another distance;
-            ``cf-probeP`` (e.g. ``cf-probe3``) is the probe arm: P portfolio members evaluated first.
-        metric: default: the scenario's measure for ASlib, else ``balanced_accuracy``.
-        folds: ``auto`` (an ASlib scenario's own cv folds, else leave-one-dataset-out), ``loo``,
-            K, or a mapping dataset -> fold.
-        n_neighbors: neighbours of the round-robin neighbour rules (``knn-best``, ``siamese``);
-            the aggregating ``knn`` keeps its own default (10) unless ``knn_params`` sets it.
-        knn_params, siamese_params: further constructor parameters.
-        method_folds: a fold scheme of their own for some methods (see
-            :func:`evaluate_warm_starting`), e.g. ``{"rf-model": 10}``.
-        model_params: method name -> further constructor parameters of that method.
-        siamese_folds: a fold scheme of the Siamese network's own (``loo`` or K; default: the
-            same as ``folds``), to train K networks instead of one per held-out dataset.
-        seed: seeds the Siamese networks and a random K-fold split.
-    """
-    from metakb.workflows.warmstart import (
-        default_configurations,
-        default_metric,
-        knowledge_base_frames,
-        scenario_settings,
-    )
-
-    metric = default_metric(kb, space, metric)
-    meta_features, performance = knowledge_base_frames(kb, space, metric)
-    settings = scenario_settings(kb, space)
-    if isinstance(folds, str) and folds in ("auto", "aslib"):
-        if settings and settings.get("folds"):
-            instance_of = kb.datasets(source="aslib").set_index("name")["source_id"]
-            folds = {d: settings["folds"][instance_of[d]] for d in performance.index
-                     if instance_of.get(d) in settings["folds"]}
-        elif folds == "aslib":
-            raise ConfigError(f"space {space!r} is not an imported ASlib scenario with cv folds")
-        else:
-            folds = "loo"
-    factories, probes = method_factories(methods, n_neighbors=n_neighbors, knn_params=knn_params,
-                                         siamese_params=siamese_params, model_params=model_params, seed=seed)
-    own_folds: dict[str, Any] = dict(method_folds or {})
-    if siamese_folds is not None and "siamese" in factories:
-        own_folds["siamese"] = siamese_folds
-    evaluation = evaluate_warm_starting(meta_features, performance, factories, ks=ks, folds=folds,
-                                        defaults=default_configurations(kb, space), seed=seed,
-                                        method_folds=own_folds or None, probes=probes, progress=progress)
-    evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
-                               aslib=bool(settings), par=performance.attrs.get("par"),
-                               n_meta_features=int(meta_features.shape[1]))
-    return evaluation
 
 
 #: ``--method`` names of :func:`evaluate_knowledge_base` besides the distance variants.

@@ -28,9 +28,6 @@ FORBIDDEN_FOR_ALGORITHMS = ("metakb.store", "metakb.workflows", "metakb.cli")
 ALLOWED: dict[tuple[str, str], str] = {
     ("metakb.warmstart", "metakb.workflows.warmstart"):
         "old names of the moved KB functions (load_warm_starter, ...), resolved lazily in __getattr__",
-    ("metakb.warmstart.evaluate", "metakb.workflows.warmstart"):
-        "evaluate_knowledge_base reads the KB; it moves to metakb.workflows once #20's edits of "
-        "warmstart/evaluate.py have landed (one owner per file this session)",
 }
 
 

@@ -193,8 +193,9 @@ BAD_CONFIGS = {
     "missing config file": ("@/no/such/config.json", ["/no/such/config.json", "does not exist"]),
     "unknown hyperparameter": (json.dumps({**KNN, "k_neighbors:leaf_size": 30}), ["unknown hyperparameters",
                                                                                    "k_neighbors:leaf_size"]),
-    "missing active hyperparameter": (json.dumps({k: v for k, v in KNN.items() if k != "k_neighbors:p"}),
-                                      ["lacks active hyperparameters", "k_neighbors:p"]),
+    # (a configuration that leaves an active hyperparameter out takes its default since #23 item 11;
+    # one that sets a hyperparameter its model does not have is still refused)
+    "inactive hyperparameter": (json.dumps({**KNN, "svc:C": 1.0}), ["not valid", "svc:C"]),
     "out of range": (json.dumps({**KNN, "k_neighbors:n_neighbors": 1000}), ["not valid"]),
 }
 

@@ -11,6 +11,7 @@ from metakb.data._tables import (
     read_frame,
     table_from_frame,
 )
+from metakb.data._task import require_classification
 
 __all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows",
-           "read_frame", "coerce_column"]
+           "read_frame", "coerce_column", "require_classification"]

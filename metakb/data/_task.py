@@ -36,6 +36,7 @@ from metakb.errors import DataError
 
 __all__ = [
     "TASKS",
+    "require_classification",
     "MAX_CLASSES",
     "check_task",
     "detect_task",
@@ -205,3 +206,18 @@ def load_pmlb_task(folder: str | Path, task: str | None = None) -> Any:
     from metakb.data._tables import load_pmlb
 
     return as_task_table(load_pmlb(folder), task, declared=pmlb_task(folder))
+
+
+def require_classification(table: Any, command: str) -> None:
+    """Refuse a table whose target is a regression target, for a classification-only command.
+
+    Until regression runs end to end (every command), a continuous target is not silently
+    scored as thousands of classes: ``command`` says which command refused it.
+
+    Raises:
+        DataError: the target is detected as regression (:func:`detect_task`'s rule).
+    """
+    if detect_task(table.y, name=table.target) == "regression":
+        raise DataError(f"the target {table.target!r} of {table.name!r} is continuous "
+                        f"({len(np.unique(table.y))} distinct numbers, not all integers): a regression "
+                        f"task, which `{command}` does not handle yet; give a class column as --target")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from metakb.data import check_rows
+from metakb.data import check_rows, require_classification
 from metakb.errors import ConfigError
 from metakb.executors import Executor
 from metakb.optimizers import BOHB, BaseOptimizer, Result
@@ -123,6 +123,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
     configspace = spec.build()
     proto = Protocol.parse(protocol)
     check_rows(table, proto)  # too small for the protocol: refused before anything is stored
+    require_classification(table, "metakb optimize")
     content_hash = table.content_hash()  # once: it reads every value of the table
     spent = 0.0
     if run is not None:

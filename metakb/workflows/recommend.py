@@ -127,8 +127,10 @@ def recommend(
         if not target:
             raise ConfigError("a target column is needed to load a data file (--target COL)")
         data = load_table(data, target, categorical=categorical)
+    from metakb.data import require_classification
     from metakb.workflows.warmstart import load_warm_starter
 
+    require_classification(data, "metakb recommend")
     kb.get_space(space)
     params: dict[str, Any] = {} if n_neighbors is None else {"n_neighbors": n_neighbors}
     starter = load_warm_starter(kb, method, space, metric, **params)

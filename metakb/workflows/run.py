@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metakb.data import Table, check_rows
+from metakb.data import Table, check_rows, require_classification
 from metakb.errors import ConfigError
 from metakb.evaluation import (
     DataRef,
@@ -99,6 +99,8 @@ def run_configuration(
     config, filled = complete_configuration(configspace, config)  # the rest from the defaults
     proto = Protocol.parse(protocol)
     check_rows(table, proto)  # a dataset too small for the protocol is refused before it runs
+    if spec.name == "sklearn-cash":
+        require_classification(table, "metakb run")
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"--budget must be a fraction in (0, 1], got {budget}")
     task = EvaluationTask("run", DataRef("table", table=table, key=table.content_hash()), config, proto, budget, seed)

@@ -112,7 +112,8 @@ class AggregatingKNNWarmStarter(KNNWarmStarter):
         keys = [(-(v if np.isfinite(v) else -np.inf), c) for c, v in means.items() if c not in taken]
         picked = [c for _, c in sorted(keys)[:n_configs]]
         index = {name: i for i, name in enumerate(self.datasets_)}
+        typical = self.typical_distance()  # distances read in typical neighbour distances (#23 item 17)
         return [Recommendation(configuration_id=c, rank=i + 1, method=self.method,
-                               sources=self._sources(c, 0, near, index),
+                               sources=self._sources(c, 0, near, index, typical),
                                predicted_score=None if not np.isfinite(means[c]) else float(means[c]))
                 for i, c in enumerate(picked)]

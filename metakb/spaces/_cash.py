@@ -43,13 +43,7 @@ def _model_hyperparameters() -> dict[str, list[Any]]:
     """Each classifier's hyperparameters, named ``<classifier>:<hyperparameter>``."""
     hgb = "hist_gradient_boosting"
     return {
-        hgb: [
-            Float(f"{hgb}:learning_rate", (0.01, 1.0), default=0.1, log=True),
-            Integer(f"{hgb}:max_iter", (10, 500), default=100, log=True),
-            Integer(f"{hgb}:max_leaf_nodes", (3, 2047), default=31, log=True),
-            Integer(f"{hgb}:min_samples_leaf", (1, 200), default=20, log=True),
-            Float(f"{hgb}:l2_regularization", (1e-10, 1.0), default=1e-10, log=True),
-        ],
+        hgb: gradient_boosting_hyperparameters(),
         **{
             forest: [
                 Integer(f"{forest}:n_estimators", (10, 500), default=100, log=True),
@@ -75,6 +69,18 @@ def _model_hyperparameters() -> dict[str, list[Any]]:
         ],
         **neighbour_and_mlp_hyperparameters(),
     }
+
+
+def gradient_boosting_hyperparameters() -> list[Any]:
+    """HistGradientBoosting's hyperparameters, the same for classifiers and regressors."""
+    hgb = "hist_gradient_boosting"
+    return [
+        Float(f"{hgb}:learning_rate", (0.01, 1.0), default=0.1, log=True),
+        Integer(f"{hgb}:max_iter", (10, 500), default=100, log=True),
+        Integer(f"{hgb}:max_leaf_nodes", (3, 2047), default=31, log=True),
+        Integer(f"{hgb}:min_samples_leaf", (1, 200), default=20, log=True),
+        Float(f"{hgb}:l2_regularization", (1e-10, 1.0), default=1e-10, log=True),
+    ]
 
 
 def neighbour_and_mlp_hyperparameters() -> dict[str, list[Any]]:

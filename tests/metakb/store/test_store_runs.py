@@ -9,6 +9,15 @@ import sys
 from metakb.store import KnowledgeBase
 
 
+def _run_of_a_dead_process(path, kind: str) -> str:
+    """A run created by a process that then exits without marking it (as after ``kill -9``)."""
+    code = ("from metakb.store import KnowledgeBase;"
+            f"kb = KnowledgeBase({str(path)!r});"
+            f"print(kb.create_run({kind!r}, {{}}, origin='test'))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def test_two_runs_evaluating_the_same_cell_both_own_it(store, h):
     space, d = h.add_space(store), h.add_dataset(store)
     c1 = store.add_configuration(space, {"a": 1}, origin="t")
@@ -35,11 +44,7 @@ def test_a_live_run_is_not_stale_and_a_killed_one_is(tmp_path):
         live = kb.create_run("optimize", {}, origin="test")
         assert kb.stale_runs() == []
     # a run created by a process that then dies without marking it (kill -9)
-    code = ("from metakb.store import KnowledgeBase;"
-            f"kb = KnowledgeBase({str(path)!r});"
-            "print(kb.create_run('optimize', {}, origin='test'))")
-    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    dead = _run_of_a_dead_process(path, "optimize")
     with KnowledgeBase(path) as kb:
         stale = kb.stale_runs()
         assert [r["id"] for r in stale] == [dead]
@@ -62,11 +67,7 @@ def test_a_silent_run_of_another_machine_goes_stale_after_max_age(store):
 
 def test_a_new_run_marks_the_stale_ones_of_its_kind_interrupted(tmp_path):
     path = tmp_path / "kb.sqlite"
-    code = ("from metakb.store import KnowledgeBase;"
-            f"kb = KnowledgeBase({str(path)!r});"
-            "print(kb.create_run('build', {}, origin='test'))")
-    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    dead = _run_of_a_dead_process(path, "build")
     with KnowledgeBase(path) as kb:
         assert kb.interrupt_stale_runs("optimize") == []  # another kind: left alone
         assert kb.interrupt_stale_runs("build") == [dead]

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "Resumable and idempotent: rerun the same command to finish an interrupted build.")
     add_db_argument(p)
     p.add_argument("--pmlb", required=True, metavar="DIR", help="PMLB folder (with index.csv and datasets/)")
-    p.add_argument("--space", default="sklearn-cash", help="search space name (default: sklearn-cash)")
+    p.add_argument("--space", default="sklearn-cash",
+                   help="search space name; its task picks the PMLB datasets: sklearn-cash (classification, "
+                        "balanced accuracy) or sklearn-cash-regression (regression, R2) (default: sklearn-cash)")
     p.add_argument("--configs", type=int, default=64, metavar="N",
                    help="configurations: the per-model defaults plus draws (default: 64)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)")

@@ -11,7 +11,13 @@ from metakb.data._tables import (
     read_frame,
     table_from_frame,
 )
-from metakb.data._task import require_classification
+from metakb.data._task import (
+    as_task_table,
+    detect_task,
+    load_pmlb_task,
+    require_classification,
+    task_of_target,
+)
 
-__all__ = ["Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows",
+__all__ = ["as_task_table", "detect_task", "load_pmlb_task", "task_of_target", "Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows",
            "read_frame", "coerce_column", "require_classification"]

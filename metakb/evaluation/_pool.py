@@ -42,21 +42,26 @@ class DataRef:
     target: str = ""
     table: Table | None = field(default=None, compare=False, hash=False)
     key: str = ""  # identity for the worker's cache (content hash for tables)
+    task: str = ""  # "regression" loads the target as numbers; "" or "classification" as labels
 
     def load(self) -> Table:
-        """Load the dataset (in the worker)."""
-        from metakb.data import load_pmlb, load_table
+        """Load the dataset (in the worker), with its target as the task needs it."""
+        from metakb.data import as_task_table, load_pmlb, load_table
 
         if self.kind == "pmlb":
-            return load_pmlb(self.path)
-        if self.kind == "file":
-            return load_table(self.path, self.target)
+            table = load_pmlb(self.path)
+        elif self.kind == "file":
+            table = load_table(self.path, self.target)
+        else:
+            table = None
+        if table is not None:
+            return as_task_table(table, "regression") if self.task == "regression" else table
         if self.kind == "table" and self.table is not None:
             return self.table
         raise ConfigError(f"data reference kind must be pmlb, file or table, got {self.kind!r}")
 
     def cache_key(self) -> str:
-        return self.key or f"{self.kind}:{self.path}:{self.target}"
+        return self.key or f"{self.kind}:{self.path}:{self.target}:{self.task}"
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metakb.data import Table, load_pmlb, pmlb_datasets
+from metakb.data import Table, load_pmlb_task, pmlb_datasets, task_of_target
 from metakb.errors import ConfigError, DataError
 from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, evaluate_tasks
 from metakb.executors import Executor, make_executor
-from metakb.spaces import get_search_space, sample_configurations, space_to_json
+from metakb.spaces import get_search_space, sample_configurations, space_task, space_to_json
 from metakb.store import KnowledgeBase
 
 __all__ = ["BuildReport", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_pmlb", "register_space", "register_table",
@@ -74,10 +74,11 @@ def register_space(kb: KnowledgeBase, name: str, n_configs: int, *, seed: int, o
 
 
 def extract_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, float], dict[str, str], str]:
-    """The full meta-feature suite of a table: values, their groups, the extractor version."""
+    """The full meta-feature suite of a table (of its task): values, their groups, the extractor version."""
     import meta_features
 
-    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed)
+    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed,
+                                   task=task_of_target(table.y))
     return dict(result), dict(result.groups), meta_features.EXTRACTOR_VERSION
 
 
@@ -112,11 +113,12 @@ def prepare_dataset(kb: KnowledgeBase, table: Table, *, meta_features: bool, see
 def write_dataset(kb: KnowledgeBase, prepared: PreparedTable, *, origin: str) -> int:
     """Store a prepared table and its meta-features in one transaction; return the dataset id."""
     table = prepared.table
+    task = task_of_target(table.y)
     with kb.transaction():
         dataset_id = kb.add_dataset(
             table.name, prepared.content_hash, source=table.source, source_id=table.source_id, origin=origin,
-            task_type="classification", n_rows=table.n_rows, n_features=table.n_features,
-            n_classes=len(table.classes), target=table.target)
+            task_type=task, n_rows=table.n_rows, n_features=table.n_features,
+            n_classes=len(table.classes) if task == "classification" else None, target=table.target)
         if prepared.meta_features is not None:
             values, groups, version = prepared.meta_features
             kb.set_meta_features(dataset_id, values, groups=groups, extractor_version=version, origin=origin)
@@ -156,7 +158,11 @@ def build_from_pmlb(
     executor: str = "local",
     scheduler: str | None = None,
 ) -> BuildReport:
-    """Evaluate every configuration on every PMLB classification dataset (the full matrix).
+    """Evaluate every configuration on every PMLB dataset of the space's task (the full matrix).
+
+    The space decides the task: ``sklearn-cash`` builds over PMLB's classification datasets
+    (balanced accuracy), ``sklearn-cash-regression`` over its regression datasets (R², with
+    RMSE and MAE in each evaluation's scores).
 
     Args:
         kb: the knowledge base to fill.
@@ -181,8 +187,9 @@ def build_from_pmlb(
         scheduler: address of an existing Dask scheduler (implies ``executor='dask'``).
     """
     started = time.monotonic()
-    proto = Protocol.parse(protocol)
     get_search_space(space)  # validate everything before the first write
+    task = space_task(space)
+    proto = Protocol.for_task(protocol, task)
     if n_configs < 1:
         raise ConfigError(f"--configs must be >= 1, got {n_configs}")
     if jobs < 1:
@@ -195,7 +202,7 @@ def build_from_pmlb(
         raise ConfigError(f"--timeout must be > 0 seconds, got {timeout}")
     if memory_mb < 0:
         raise ConfigError(f"--memory-mb must be >= 0 MiB (0: none), got {memory_mb}")
-    folders = _select(pmlb_datasets(pmlb_dir), datasets, exclude, max_datasets)
+    folders = _select(pmlb_datasets(pmlb_dir, task=task), datasets, exclude, max_datasets, task)
     eval_seed = seed if eval_seed is None else int(eval_seed)
     settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
                 "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
@@ -208,11 +215,11 @@ def build_from_pmlb(
     report = BuildReport(run_id=run_id)
     try:
         report.configurations = len(config_ids)
-        registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress)
+        registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress, task)
         report.datasets = len(registered)
         if not meta_features_only:
             with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
-                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool), task,
                                  origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
@@ -228,12 +235,12 @@ def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:
 
 
 def _select(folders: list[Path], names: Sequence[str] | None, exclude: Iterable[str],
-            limit: int | None) -> list[Path]:
+            limit: int | None, task: str = "classification") -> list[Path]:
     by_name = {f.name: f for f in folders}
     if names:
         unknown = sorted(set(names) - set(by_name))
         if unknown:
-            raise DataError(f"datasets {unknown} are not PMLB classification datasets in this folder")
+            raise DataError(f"datasets {unknown} are not PMLB {task} datasets in this folder")
         folders = [by_name[n] for n in names]
     excluded = set(exclude)
     folders = [f for f in folders if f.name not in excluded]
@@ -253,11 +260,11 @@ def _progress(iterable: Any, progress: bool, **kwargs: Any) -> Any:
 
 
 def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with_mf: bool, seed: int,
-                       report: BuildReport, progress: bool) -> list[tuple[int, Path]]:
+                       report: BuildReport, progress: bool, task: str) -> list[tuple[int, Path]]:
     registered = []
     for folder in _progress(folders, progress, desc="datasets + meta-features", unit="dataset"):
         try:  # a dataset that cannot be loaded or registered is skipped (and reported), not fatal
-            table = load_pmlb(folder)
+            table = load_pmlb_task(folder, task)
             dataset_id = register_table(kb, table, origin=origin, meta_features=with_mf, seed=seed)
         except DataError as exc:
             report.failed_datasets[folder.name] = str(exc)
@@ -274,13 +281,13 @@ def _results_source(executor: Executor) -> Callable[[list[EvaluationTask]], Iter
 def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], space_id: int, config_ids: list[int],
                      proto: Protocol, seed: int,
                      source: Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]],
-                     origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
+                     task: str, origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
                      on_result: Callable[[int], None] | None) -> None:
     done = kb.evaluated_keys(protocol=proto.key(), metric=proto.metric, space_id=space_id)
     configs = {cid: kb.get_configuration(cid) for cid in config_ids}
     tasks = []
     for dataset_id, folder in registered:
-        ref = DataRef("pmlb", path=str(folder))
+        ref = DataRef("pmlb", path=str(folder), task=task)
         for cid in config_ids:
             if (dataset_id, cid, 1.0, seed) in done:
                 report.skipped_existing += 1

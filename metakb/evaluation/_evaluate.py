@@ -130,8 +130,12 @@ def evaluate_configuration(
               if all(k in s for s in fold_scores)}
     value = scores.get(protocol.metric)
     if value is None or not np.isfinite(value):
-        return EvaluationResult("crashed", scores=scores, fit_seconds=time.perf_counter() - start,
-                                error=f"metric {protocol.metric} could not be computed")
+        # e.g. a diverged regressor whose predictions overflow: its RMSE is inf, its R2 undefined
+        unusable = sorted(k for k, v in scores.items() if not np.isfinite(v))
+        return EvaluationResult("crashed", scores={k: v for k, v in scores.items() if np.isfinite(v)},
+                                fit_seconds=time.perf_counter() - start,
+                                error=f"metric {protocol.metric} could not be computed"
+                                      + (f" (not finite: {', '.join(unusable)})" if unusable else ""))
     return EvaluationResult("ok", value=value, scores=scores, fit_seconds=time.perf_counter() - start)
 
 

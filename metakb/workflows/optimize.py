@@ -153,8 +153,9 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
                     "data": _table_source(table)}
 
     ref = DataRef("table", table=table, key=content_hash)
+    deadline = None if time_budget is None else time.monotonic() + time_budget - spent
     with contextlib.ExitStack() as stack:
-        objective, executor = _objective(stack, pool, ref, proto, seed, n_workers, scheduler)
+        objective, executor = _objective(stack, pool, ref, proto, seed, n_workers, scheduler, deadline)
         if resume is None:
             with kb.transaction():
                 dataset_id = write_dataset(kb, prepared, origin="metakb optimize")
@@ -252,6 +253,10 @@ def _resumed_limits(run: dict[str, Any], time_budget: float | None, n_evaluation
     return limits.get("time_budget"), limits.get("n_evaluations")
 
 
+#: Shortest timeout an evaluation gets when the time budget is almost spent.
+MIN_EVALUATION_SECONDS = 1.0
+
+
 def _limits_reached(opt: BaseOptimizer, spent: float, time_budget: float | None,
                     n_evaluations: int | None) -> bool:
     return ((n_evaluations is not None and len(opt.history) >= n_evaluations)
@@ -259,19 +264,27 @@ def _limits_reached(opt: BaseOptimizer, spent: float, time_budget: float | None,
 
 
 def _objective(stack: contextlib.ExitStack, pool: Any, ref: Any, proto: Any, seed: int, n_workers: int,
-               scheduler: str | None) -> tuple[Callable[[dict, float], dict[str, Any]], Executor | None]:
+               scheduler: str | None, deadline: float | None = None,
+               ) -> tuple[Callable[[dict, float], dict[str, Any]], Executor | None]:
     """The objective of the optimizer and the executor it runs on (None: called in this process).
 
     Locally each evaluation goes to the worker pool (one at a time, with its timeout and memory
     cap) through :func:`metakb.evaluation.evaluate_tasks`; with several workers or a scheduler the
-    optimizer submits :func:`_evaluate_in_process` to a Dask executor.
+    optimizer submits :func:`_evaluate_in_process` to a Dask executor. Locally an evaluation
+    never runs past the time budget (``deadline``, on the ``time.monotonic`` clock): its timeout
+    is the smaller of the pool's own and the time left (at least :data:`MIN_EVALUATION_SECONDS`),
+    so one slow configuration cannot stretch a 60 s search to minutes; such an evaluation is
+    stored with status ``timeout`` and its error says it hit the budget.
     """
     from metakb.evaluation import EvaluationTask, evaluate_tasks
 
     if pool is not None:
         stack.enter_context(pool)
+        full_timeout = pool.timeout
 
         def objective(config: dict, budget: float) -> dict[str, Any]:
+            if deadline is not None:
+                pool.timeout = min(full_timeout, max(MIN_EVALUATION_SECONDS, deadline - time.monotonic()))
             task = EvaluationTask("optimize", ref, config, proto, budget, seed)
             _, evaluation = next(evaluate_tasks(pool, [task]))
             return _as_outcome(evaluation, proto.higher_is_better)
@@ -385,10 +398,28 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
         scores = scores.loc[[d for d in scores.index if d in weights]]
         return initial, prior_from_scores(scores, configs, higher_is_better=higher,
                                           weights=weights)
-    name = portfolio or _default_portfolio(kb, space)
-    members = kb.get_portfolio(name)["members"]
-    initial = [dict(m["config"]) for m in members[:n_initial]]
+    stored = kb.get_portfolio(portfolio or _default_portfolio(kb, space))
+    initial = [dict(m["config"]) for m in stored["members"][:n_initial]]
+    if set(excluded or ()) & {d["name"] for d in stored["datasets"]}:
+        initial = _portfolio_without(scores, configs, stored, n_initial)
     return initial, prior_from_scores(scores, configs, higher_is_better=higher)
+
+
+def _portfolio_without(scores: Any, configs: dict[int, dict[str, Any]], stored: dict[str, Any],
+                       n_initial: int) -> list[dict[str, Any]]:
+    """The first ``n_initial`` members of the stored greedy portfolio rebuilt on ``scores``.
+
+    A stored portfolio built on an excluded dataset (the table itself, in a leave-one-dataset-out
+    benchmark) would carry that dataset's best configurations into the warm start; the same
+    greedy construction with the same settings is rerun on the matrix without it instead.
+    """
+    from portfolios import greedy_portfolio
+
+    settings = stored.get("settings") or {}
+    size = min(max(n_initial, 1), scores.shape[1])
+    rebuilt = greedy_portfolio(scores, size, higher_is_better=bool(scores.attrs.get("higher_is_better", True)),
+                               missing=settings.get("missing", "worst"), normalize=settings.get("normalize", True))
+    return [dict(configs[int(c)]) for c in rebuilt.members]
 
 
 def _default_portfolio(kb: Any, space: str) -> str:

@@ -130,3 +130,28 @@ def test_evaluate_regression_with_iteration_budget():
     rows = evaluate_configuration(table, config, protocol=protocol, budget=0.5)
     assert low.status == "ok" and rows.status == "ok"
     assert np.isfinite(low.scores["rmse"]) and np.isfinite(rows.scores["rmse"])
+
+
+def test_overflowing_predictions_are_a_crashed_evaluation_that_can_be_stored():
+    """A target near 1e155 makes squared errors overflow: the evaluation is recorded, not fatal."""
+    import json
+
+    from metakb.store import KnowledgeBase
+
+    table = _table(120)
+    table = type(table)(**{**table.__dict__, "y": table.y * 1e155})
+    protocol = Protocol.for_task("holdout:0.33", "regression")
+    config = get_search_space("sklearn-cash-regression").defaults()["ridge"]
+    result = evaluate_configuration(table, config, protocol=protocol)
+    assert result.status == "crashed"
+    assert "r2 could not be computed" in result.error
+    assert all(np.isfinite(v) for v in result.scores.values())
+    json.dumps(result.to_record(), allow_nan=False)
+    with KnowledgeBase(":memory:") as kb:
+        space_id = kb.add_space("s", "1", "{}", origin="test")
+        (cid,) = kb.add_configurations(space_id, [config], origin="test")
+        did = kb.add_dataset("big", "h", source="test", origin="test", task_type="regression")
+        kb.add_evaluations([{"dataset_id": did, "configuration_id": cid, "budget": 1.0, "protocol": protocol.key(),
+                             "seed": 0, "metric": "r2", "higher_is_better": True, "origin": "test",
+                             **result.to_record()}])
+        assert kb.evaluations()["status"].tolist() == ["crashed"]

@@ -298,8 +298,8 @@ def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], spac
     batch: list[dict[str, Any]] = []
     last_write = time.monotonic()
     bar = _progress(None, progress, total=len(tasks), desc="evaluations", unit="eval", smoothing=0.05)
-    for task, result in source(tasks):
-        dataset_id, cid = task.key  # type: ignore[misc]
+    for done_task, result in source(tasks):
+        dataset_id, cid = done_task.key  # type: ignore[misc]
         batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
                       "protocol": proto.key(), "seed": seed, "metric": proto.metric,
                       "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,

@@ -419,7 +419,7 @@ def _portfolio_without(scores: Any, configs: dict[int, dict[str, Any]], stored: 
     size = min(max(n_initial, 1), scores.shape[1])
     rebuilt = greedy_portfolio(scores, size, higher_is_better=bool(scores.attrs.get("higher_is_better", True)),
                                missing=settings.get("missing", "worst"), normalize=settings.get("normalize", True))
-    return [dict(configs[int(c)]) for c in rebuilt.members]
+    return [dict(configs[int(str(c))]) for c in rebuilt.members]
 
 
 def _default_portfolio(kb: Any, space: str) -> str:

@@ -26,6 +26,7 @@ time.
 Usage (peers: ``pip install --target /work/venv-peers/site -r benchmarks/requirements-peers.txt``)::
 
     nice -n 10 .venv/bin/python benchmarks/automl.py --datasets 6 --seeds 1 --budgets 60
+    .venv/bin/python benchmarks/automl.py --names A,B --seeds 1 --budgets 300 --arms metakb_warm,flaml
     .venv/bin/python benchmarks/automl.py --report --out docs/automl_race.md --plot docs/img/automl_race.png
 """
 
@@ -159,6 +160,9 @@ def race(args: argparse.Namespace) -> None:
     arms = ["hgb", "flaml_zs", "metakb_zs"]
     for b in args.budgets.split(","):
         arms += [f"metakb_warm@{b}", f"metakb_cold@{b}", f"flaml@{b}"]
+    if args.arms:
+        wanted = set(args.arms.split(","))
+        arms = [a for a in arms if a.partition("@")[0] in wanted]
     done = {(r["dataset"], r["seed"], r["arm"]) for r in _load(args.results)}
     args.results.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), PEERS_SITE]),
@@ -283,6 +287,8 @@ def main() -> None:
     parser.add_argument("--names", default=None, help="comma-separated dataset names instead")
     parser.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1 (default: 2)")
     parser.add_argument("--budgets", default="60", help="comma-separated seconds (default: 60)")
+    parser.add_argument("--arms", default=None,
+                        help="comma-separated arm names to run (e.g. metakb_warm,flaml; default: all)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="JSON-lines results file")
     parser.add_argument("--report", action="store_true", help="print/write the table instead")
     parser.add_argument("--out", default=None, help="markdown file for --report")

@@ -15,7 +15,7 @@ from metakb._convert import to_builtin
 from metakb.errors import MetaKBError
 from metakb.store import KnowledgeBase, resolve_kb_path
 
-__all__ = ["add_db_argument", "add_command_group", "import_command_module", "open_from_args", "print_json",
+__all__ = ["add_db_argument", "add_task_arguments", "add_command_group", "import_command_module", "open_from_args", "print_json",
            "print_table", "attach_dash_values"]
 
 # argparse takes '-5' and '-.5' for values (they look like negative numbers) but '-5s' or
@@ -47,6 +47,20 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", default=None,
                         help="knowledge base file (default: $METAKB_DB, else ~/.metakb/metakb.sqlite "
                              "seeded from the shipped one)")
+
+
+def add_task_arguments(parser: argparse.ArgumentParser, *, space: bool = True) -> None:
+    """``--task`` (and ``--space``): the dataset's task type and the space, both defaulting by rule.
+
+    The task is detected from the target unless given; the space defaults to that task's CASH
+    space (``sklearn-cash`` or ``sklearn-cash-regression``): see ``metakb.workflows.task``.
+    """
+    parser.add_argument("--task", default=None, choices=["classification", "regression"],
+                        help="the dataset's task type (default: detected from the target; an integer "
+                             "column with at most 30 values is a class column)")
+    if space:
+        parser.add_argument("--space", default=None,
+                            help="search space (default: the task's, sklearn-cash or sklearn-cash-regression)")
 
 
 def add_command_group(subparsers: argparse._SubParsersAction, name: str, *, help: str, dest: str,

@@ -26,10 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _info(args: argparse.Namespace) -> int:
     with open_from_args(args, readonly=True) as kb:
         info = kb.info()
-        spaces = kb._rows("SELECT s.name, s.version, count(c.id) AS configurations FROM search_spaces s "
-                          "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
-        protocols = kb._rows("SELECT protocol, metric, count(*) AS n FROM evaluations GROUP BY protocol, metric")
-        info["spaces"], info["protocols"] = spaces, protocols
     if args.json:
         print_json(info)
         return 0
@@ -40,9 +36,11 @@ def _info(args: argparse.Namespace) -> int:
         print(f"{table:16s}{count}")
     if info["evaluation_status"]:
         print("evaluations by status: " + ", ".join(f"{k} {v}" for k, v in sorted(info["evaluation_status"].items())))
-    for space in spaces:
+    for task, counts in sorted(info["tasks"].items()):
+        print(f"task {task}: {counts['datasets']} datasets, {counts['evaluations']} evaluations")
+    for space in info["spaces"]:
         print(f"space {space['name']} v{space['version']}: {space['configurations']} configurations")
-    for proto in protocols:
+    for proto in info["protocols"]:
         print(f"protocol {proto['protocol']} ({proto['metric']}): {proto['n']} evaluations")
     return 0
 

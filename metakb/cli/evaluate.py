@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "knn-l2 and knn-cosine, and cf-probeP (cf after P probes); default: knn knn-best cf")
     ws.add_argument("--space", default="sklearn-cash", help="search space or ASlib scenario (default: sklearn-cash)")
     ws.add_argument("--metric", default=None,
-                    help="metric (default: the scenario's measure for ASlib, else balanced_accuracy)")
+                    help="metric (default: the scenario's measure for ASlib, else the space's: balanced_accuracy or r2)")
     ws.add_argument("-k", "--k", type=int, nargs="+", default=[1, 3, 5, 10, 25], dest="ks",
                     help="numbers of recommended configurations (default: 1 3 5 10 25)")
     ws.add_argument("--folds", type=_folds, default="auto",

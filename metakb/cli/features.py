@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from metakb.cli._common import print_json, print_table
+from metakb.cli._common import add_task_arguments, print_json, print_table
 from metakb.errors import ConfigError
 
 __all__ = ["register"]
@@ -17,10 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "features", help="extract the meta-features of a dataset (or --list them)",
-        description="Extract meta-features of a classification dataset (CSV/TSV/ARFF/Parquet), "
+        description="Extract meta-features of a classification or regression dataset (CSV/TSV/ARFF/Parquet), "
                     "or list every registered meta-feature with --list.")
     parser.add_argument("data", nargs="?", metavar="DATA", help="the data file")
-    parser.add_argument("--target", metavar="COL", help="the class column")
+    parser.add_argument("--target", metavar="COL", help="the target column (classes or a quantity)")
+    add_task_arguments(parser, space=False)
     parser.add_argument("--groups", nargs="+", choices=meta_features.GROUPS, default=None,
                         metavar="GROUP", help=f"groups to extract (default: all of {', '.join(meta_features.GROUPS)})")
     parser.add_argument("--summary", nargs="+", choices=list(meta_features.SUMMARIES), default=None,
@@ -50,14 +51,17 @@ def _handle(args: argparse.Namespace) -> int:
     if not args.data or not args.target:
         raise ConfigError("metakb features needs DATA and --target COL (or --list)")
     from metakb.data import load_table
+    from metakb.workflows.task import resolve_task
 
-    table = load_table(args.data, target=args.target)
+    setup = resolve_task(load_table(args.data, target=args.target), task=args.task)
+    table = setup.table
     result = meta_features.extract(table.X, table.y, groups=args.groups,
                                    categorical=table.categorical, summary=args.summary,
-                                   time_budget=args.time_budget, seed=args.seed)
+                                   time_budget=args.time_budget, seed=args.seed, task=setup.task)
     if args.json:
         print_json({
             "dataset": table.name,
+            "task": setup.task,
             "extractor_version": meta_features.EXTRACTOR_VERSION,
             "features": {k: (None if math.isnan(v) else v) for k, v in result.items()},
             "groups": result.groups,

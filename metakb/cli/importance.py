@@ -14,7 +14,8 @@ from typing import Any
 from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
 from metakb.errors import DataError
 from metakb.importance import IMPORTANCE_EVALUATORS
-from metakb.workflows.importance import load_table, resolve_space
+from metakb.workflows.importance import chosen_space_note, load_table, resolve_space
+from metakb.workflows.warmstart import default_metric
 
 __all__ = ["register", "load_table", "METHODS"]
 
@@ -27,15 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "importance", help="hyperparameter importance (fANOVA, tunability) from stored evaluations",
         description="Hyperparameter importance over the knowledge base's evaluations of a space.")
     parser.add_argument("--space", default=None,
-                        help="search space name (default: the knowledge base's only space)")
+                        help="search space name (default: the knowledge base's only space, else sklearn-cash)")
     parser.add_argument("--model", default=None,
                         help="only this model's configurations and hyperparameters (a value of --choice)")
-    parser.add_argument("--choice", default="classifier",
-                        help="the CASH space's model-choice hyperparameter (default classifier)")
+    parser.add_argument("--choice", default=None,
+                        help="the CASH space's model-choice hyperparameter (default: regressor in a "
+                             "regression space, else classifier)")
     parser.add_argument("--dataset", action="append", default=None, metavar="NAME",
                         help="only this dataset (repeat for several; default all)")
     parser.add_argument("--method", choices=IMPORTANCE_EVALUATORS.names(), default="fanova", help="method (default fanova)")
-    parser.add_argument("--metric", default="balanced_accuracy", help="metric (default balanced_accuracy)")
+    parser.add_argument("--metric", default=None, help="metric (default: the space's, balanced_accuracy or r2)")
     parser.add_argument("--budget", type=float, default=1.0, help="evaluation budget (default 1.0)")
     parser.add_argument("--trees", type=int, default=16, help="trees of the fANOVA forest (default 16)")
     parser.add_argument("--surrogate", choices=("forest", "table"), default="forest",
@@ -56,7 +58,8 @@ def _run(args: argparse.Namespace) -> int:
     with open_from_args(args, readonly=True) as kb:
         args.space, chosen = resolve_space(kb, args.space)
         if chosen and not args.json:
-            print(f"space {args.space} (the only one in the knowledge base)")
+            print(chosen_space_note(kb, args.space))
+        args.metric = default_metric(kb, args.space, args.metric)
         configurations, performance, space, names = load_table(
             kb, args.space, model=args.model, choice=args.choice, datasets=args.dataset,
             metric=args.metric, budget=args.budget)

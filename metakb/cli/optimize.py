@@ -6,7 +6,13 @@ import argparse
 import json
 import re
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json, print_table
+from metakb.cli._common import (
+    add_db_argument,
+    add_task_arguments,
+    open_from_args,
+    print_json,
+    print_table,
+)
 from metakb.errors import ConfigError
 
 __all__ = ["register", "parse_duration"]
@@ -33,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "evaluation in the knowledge base as it arrives, and print the best "
                     "configuration, its score and the trajectory.")
     p.add_argument("data", metavar="DATA", nargs="?", help="CSV/TSV/ARFF/Parquet file")
-    p.add_argument("--target", metavar="COL", help="the class column")
+    p.add_argument("--target", metavar="COL", help="the target column (classes or a quantity)")
     p.add_argument("--time-budget", default=None, metavar="T",
                    help="wall time of the whole run, e.g. 90s, 10m, 1h (default: 10m unless "
                         "--n-evaluations is given; a resumed run keeps its own limits)")
@@ -55,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "optional: the run remembers its file)")
     p.add_argument("--exclude-dataset", action="append", default=[], metavar="NAME",
                    help="knowledge-base dataset not to warm-start from (repeatable)")
-    p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
+    add_task_arguments(p)
     p.add_argument("--protocol", default="holdout:0.33:max_rows=1500",
                    help="evaluation protocol (default: holdout:0.33:max_rows=1500)")
     p.add_argument("--min-budget", type=float, default=1 / 9,
@@ -91,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
             min_budget=args.min_budget, eta=args.eta, warm_start=args.warm_start,
             n_initial=args.n_initial, portfolio=args.portfolio, n_workers=args.workers,
             scheduler=args.scheduler, resume=args.resume, seed=args.seed, timeout=args.timeout,
-            progress=not args.json, exclude_datasets=args.exclude_dataset)
+            progress=not args.json, exclude_datasets=args.exclude_dataset, task=args.task)
     if args.plot:
         _plot(report, args.plot)
     if args.json:

@@ -24,7 +24,7 @@ from metakb.cli._common import (
     print_table,
 )
 from metakb.errors import ConfigError
-from metakb.workflows.importance import resolve_space
+from metakb.workflows.importance import chosen_space_note, resolve_space
 from metakb.workflows.portfolio import METHODS, build_portfolio
 
 __all__ = ["register", "build_portfolio", "METHODS"]
@@ -39,12 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = commands.add_parser("build", help="build a portfolio from the stored evaluations")
     build.add_argument("--space", default=None,
-                       help="search space name (default: the knowledge base's only space)")
+                       help="search space name (default: the knowledge base's only space, else sklearn-cash)")
     build.add_argument("--size", type=int, default=32, help="number of configurations N (default 32)")
     build.add_argument("--datasets", nargs="+", metavar="NAME", default=None,
                        help="training datasets (default: every dataset with evaluations)")
     build.add_argument("--name", default=None, help="portfolio name (default SPACE-METHOD-SIZE)")
-    build.add_argument("--metric", default="balanced_accuracy", help="metric (default balanced_accuracy)")
+    build.add_argument("--metric", default=None, help="metric (default: the space's, balanced_accuracy or r2)")
     build.add_argument("--method", choices=METHODS, default="greedy", help="construction (default greedy)")
     build.add_argument("--missing", choices=("worst", "skip", "refuse"), default="worst",
                        help="missing cells: impute the worst value, drop incomplete configurations, "
@@ -85,7 +85,7 @@ def _build(args: argparse.Namespace) -> int:
     with open_from_args(args) as kb:
         args.space, chosen = resolve_space(kb, args.space)
         if chosen and not args.json:
-            print(f"space {args.space} (the only one in the knowledge base)")
+            print(chosen_space_note(kb, args.space))
         stored = build_portfolio(
             kb, space=args.space, size=args.size, name=args.name, datasets=args.datasets,
             metric=args.metric, method=args.method, missing=args.missing,

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.cli._common import add_db_argument, add_task_arguments, open_from_args, print_json
 
 if TYPE_CHECKING:
     from metakb.workflows.recommend import RecommendationReport
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Compute the dataset's meta-features, find its nearest datasets in the "
                               "knowledge base and print their best configurations with provenance.")
     p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
-    p.add_argument("--target", required=True, metavar="COL", help="the class column")
+    p.add_argument("--target", required=True, metavar="COL", help="the target column (classes or a quantity)")
     p.add_argument("-k", type=int, default=5, help="how many configurations (default: 5)")
     p.add_argument("--method", default="knn", choices=WARM_STARTERS.names(),
                    help="warm starter (default: knn, the distance-weighted mean score over the nearest "
@@ -34,8 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "in the knowledge base) and rank the rest from their scores")
     p.add_argument("--categorical", default=None, metavar="COL,...",
                    help="columns to treat as categorical (a PMLB metadata.yaml beside DATA is read too)")
-    p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
-    p.add_argument("--metric", default="balanced_accuracy", help="metric to rank by (default: balanced_accuracy)")
+    add_task_arguments(p)
+    p.add_argument("--metric", default=None,
+                   help="metric to rank by (default: the task's, balanced_accuracy or r2)")
     p.add_argument("--include-self", action="store_true",
                    help="keep the dataset itself as a neighbour if the knowledge base holds it")
     add_db_argument(p)
@@ -49,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     categorical = [c.strip() for c in args.categorical.split(",") if c.strip()] if args.categorical else None
     with open_from_args(args, readonly=not args.probes) as kb:  # probes are evaluated and stored
         report = recommend(args.data, kb, target=args.target, k=args.k, method=args.method,
-                           n_neighbors=args.neighbors, space=args.space, metric=args.metric,
+                           n_neighbors=args.neighbors, space=args.space, metric=args.metric, task=args.task,
                            include_self=args.include_self, probes=args.probes, categorical=categorical)
     if args.json:
         print_json(report.to_dict())

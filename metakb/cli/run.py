@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.cli._common import add_db_argument, add_task_arguments, open_from_args, print_json
 
 __all__ = ["register"]
 
@@ -13,11 +13,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` command."""
     p = subparsers.add_parser("run", help="evaluate one configuration on a dataset and print its score")
     p.add_argument("data", metavar="DATA", help="CSV/TSV/ARFF/Parquet file (optionally .gz)")
-    p.add_argument("--target", required=True, metavar="COL", help="the class column")
+    p.add_argument("--target", required=True, metavar="COL", help="the target column (classes or a quantity)")
     p.add_argument("--config", required=True, metavar="JSON",
                    help="the configuration as a JSON object, or @FILE.json; hyperparameters left out "
                         "take the space's defaults (listed by `metakb space show NAME`)")
-    p.add_argument("--space", default="sklearn-cash", help="search space (default: sklearn-cash)")
+    add_task_arguments(p)
     p.add_argument("--protocol", default="cv:3:max_rows=1500", help="evaluation protocol (default: cv:3:max_rows=1500)")
     p.add_argument("--budget", type=float, default=1.0, help="fraction of the training rows (default: 1.0)")
     p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = parse_config(args.config)
     table = load_table(args.data, args.target)
-    kwargs = dict(space=args.space, protocol=args.protocol, budget=args.budget, seed=args.seed,
+    kwargs = dict(space=args.space, task=args.task, protocol=args.protocol, budget=args.budget, seed=args.seed,
                   timeout=args.timeout, memory_mb=args.memory_mb)
     if args.no_store:
         outcome = run_configuration(table, config, **kwargs)
@@ -49,8 +49,8 @@ def _run(args: argparse.Namespace) -> int:
         if outcome.defaults_used:
             print("defaults used: " + ", ".join(f"{k}={outcome.config[k]!r}" for k in outcome.defaults_used))
         if result.status == "ok":
-            extra = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.scores.items()) if k != "balanced_accuracy")
-            print(f"{outcome.dataset}: balanced_accuracy {result.value:.4f} ({extra}; {result.fit_seconds:.2f} s, "
+            extra = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.scores.items()) if k != outcome.metric)
+            print(f"{outcome.dataset}: {outcome.metric} {result.value:.4f} ({extra}; {result.fit_seconds:.2f} s, "
                   f"{outcome.protocol})")
         else:
             print(f"{outcome.dataset}: {result.status}: {result.error}")

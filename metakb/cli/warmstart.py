@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(replacing a model of the same name). `metakb recommend --method siamese` uses it.")
     train.add_argument("--space", default="sklearn-cash", help="search space or ASlib scenario (default: sklearn-cash)")
     train.add_argument("--metric", default=None,
-                       help="metric (default: the scenario's measure for ASlib, else balanced_accuracy)")
+                       help="metric (default: the scenario's measure for ASlib, else the space's: balanced_accuracy or r2)")
     train.add_argument("--name", default=None, help="stored model name (default: siamese:SPACE:METRIC)")
     train.add_argument("--epochs", type=int, default=200, help="training epochs (default: 200)")
     train.add_argument("--embedding-dim", type=int, default=8, help="embedding size (default: 8)")

@@ -296,8 +296,8 @@ def table_from_frame(frame: pd.DataFrame, target: str, *, name: str, categorical
     y = y_text[keep].to_numpy(dtype=str)
     n_classes = len(np.unique(y))
     if n_classes < 2:
-        raise DataError(f"target column {target!r} has a single class ({str(y[0])!r}); "
-                        "classification needs at least two")
+        raise DataError(f"target column {target!r} has a single class ({str(y[0])!r}), i.e. it is constant; "
+                        "a classification or a regression needs at least two distinct values")
     if frame.shape[1] == 0:
         raise DataError(f"no feature columns besides the target {target!r}")
     forced = set(categorical or [])

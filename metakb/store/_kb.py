@@ -877,7 +877,8 @@ class KnowledgeBase:
             raise self._store_error(exc, "cannot read") from exc
 
     def info(self) -> dict[str, Any]:
-        """Counts of every table, the schema version and the file size."""
+        """Counts of every table, the schema version, the file size, and per task type, space and
+        protocol the datasets, configurations and evaluations."""
         with self._reading():
             return self._info()
 
@@ -888,9 +889,19 @@ class KnowledgeBase:
             counts[table] = int(self.db.table(table).count)  # sqlite-utils: ``select count(*)``
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
+        tasks: dict[str, dict[str, int]] = {}
+        for task, n in self._conn.execute("SELECT task_type, count(*) FROM datasets GROUP BY task_type"):
+            tasks.setdefault(str(task), {"datasets": 0, "evaluations": 0})["datasets"] = int(n)
+        for task, n in self._conn.execute("SELECT d.task_type, count(*) FROM evaluations e "
+                                          "JOIN datasets d ON d.id = e.dataset_id GROUP BY d.task_type"):
+            tasks.setdefault(str(task), {"datasets": 0, "evaluations": 0})["evaluations"] = int(n)
+        spaces = self._rows("SELECT s.name, s.version, count(c.id) AS configurations FROM search_spaces s "
+                            "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
+        protocols = self._rows("SELECT protocol, metric, count(*) AS n FROM evaluations "
+                               "GROUP BY protocol, metric ORDER BY metric, protocol")
         return {"path": self.path, "schema_version": self.schema_version,
                 "latest_schema_version": latest_version(), "size_bytes": size, "counts": counts,
-                "evaluation_status": statuses}
+                "evaluation_status": statuses, "tasks": tasks, "spaces": spaces, "protocols": protocols}
 
     def check(self) -> list[str]:
         """Integrity checks; return the problems found (an empty list when all is well)."""

@@ -14,19 +14,23 @@ import pandas as pd
 from metakb.errors import DataError, NotFoundError
 from metakb.store import KnowledgeBase
 
-__all__ = ["load_table", "resolve_space"]
+__all__ = ["load_table", "resolve_space", "chosen_space_note"]
 
 
 def resolve_space(kb: KnowledgeBase, name: str | None) -> tuple[str, bool]:
     """The space a command works on, and whether it was chosen for the user.
 
-    ``None`` means the knowledge base's only space (a knowledge base with several asks for a
-    name); a given name is returned as is (the store checks it exists).
+    ``None`` means the knowledge base's only space; a knowledge base with several uses the
+    classification CASH space ``sklearn-cash`` when it holds it (the shipped one also holds
+    ``sklearn-cash-regression``), and otherwise asks for a name. A given name is returned as is
+    (the store checks it exists).
 
     Raises:
-        ConfigError: no name was given and the knowledge base holds no space, or several.
+        ConfigError: no name was given and the knowledge base holds no space, or several
+            without ``sklearn-cash``.
     """
     from metakb.errors import ConfigError
+    from metakb.workflows.task import DEFAULT_SPACES
 
     if name is not None:
         return name, False
@@ -35,13 +39,27 @@ def resolve_space(kb: KnowledgeBase, name: str | None) -> tuple[str, bool]:
         return names[0], True
     if not names:
         raise ConfigError("the knowledge base holds no search space; build one with `metakb build`")
-    raise ConfigError(f"the knowledge base holds {len(names)} spaces {names}; choose one with --space NAME")
+    if DEFAULT_SPACES["classification"] in names:
+        return DEFAULT_SPACES["classification"], True
+    raise ConfigError(f"the knowledge base holds {len(names)} spaces {names}; choose one with --space")
 
 
-def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, choice: str = "classifier",
-               datasets: list[str] | None = None, metric: str = "balanced_accuracy",
+def chosen_space_note(kb: KnowledgeBase, space: str) -> str:
+    """The line that says which space :func:`resolve_space` chose for the user, and why."""
+    others = sorted(set(kb.spaces()["name"]) - {space})
+    if not others:
+        return f"space {space} (the only one in the knowledge base)"
+    return f"space {space} (the default; the knowledge base also holds {', '.join(others)}: choose with --space)"
+
+
+def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, choice: str | None = None,
+               datasets: list[str] | None = None, metric: str | None = None,
                budget: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame, Any, list[str] | None]:
     """The evaluator's inputs from the store: configurations, performance, space, hyperparameters.
+
+    ``metric`` defaults to the space's (R² for a regression space, else balanced accuracy) and
+    ``choice``, the CASH model-choice hyperparameter, to ``regressor`` in a space that has one,
+    else ``classifier``.
 
     Raises:
         NotFoundError: the space, a dataset or the model is unknown.
@@ -50,8 +68,11 @@ def load_table(kb: KnowledgeBase, space_name: str, *, model: str | None = None, 
     from ConfigSpace import ConfigurationSpace
 
     from metakb.importance import restrict_to_model
+    from metakb.workflows.warmstart import default_metric
 
     space = ConfigurationSpace.from_json(io.StringIO(kb.get_space(space_name)["configspace"]))
+    metric = default_metric(kb, space_name, metric)
+    choice = choice or ("regressor" if "regressor" in space else "classifier")
     performance = kb.performance_matrix(space_name, metric=metric, budget=budget)
     if performance.empty:
         raise DataError(f"no evaluation of space {space_name!r} with metric {metric!r} at budget {budget}")

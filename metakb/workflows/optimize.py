@@ -18,12 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from metakb.data import check_rows, require_classification
+from metakb.data import check_rows
 from metakb.errors import ConfigError
 from metakb.executors import Executor
 from metakb.optimizers import BOHB, BaseOptimizer, Result
 from metakb.optimizers.warmstart import prior_from_scores, similarity_weights
 from metakb.workflows.build import prepare_dataset, write_dataset
+from metakb.workflows.task import resolve_task
 
 __all__ = ["OptimizationReport", "optimize_table", "WARM_STARTS"]
 
@@ -68,14 +69,14 @@ def _as_outcome(result: Any, higher_is_better: bool) -> dict[str, Any]:
 
 
 def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = None,
-                   n_evaluations: int | None = None, space: str = "sklearn-cash",
+                   n_evaluations: int | None = None, space: str | None = None,
                    protocol: str = "holdout:0.33:max_rows=1500", min_budget: float = 1 / 9,
                    max_budget: float = 1.0, eta: float = 3, warm_start: str = "none",
                    n_initial: int = 5, portfolio: str | None = None, n_workers: int = 1,
                    scheduler: str | None = None, resume: str | None = None, seed: int = 0,
                    timeout: float = 300.0, memory_mb: int = 4096,
-                   progress: bool = False, exclude_datasets: tuple[str, ...] | list[str] = ()
-                   ) -> OptimizationReport:
+                   progress: bool = False, exclude_datasets: tuple[str, ...] | list[str] = (),
+                   task: str | None = None) -> OptimizationReport:
     """Run BOHB on ``table`` and store every evaluation in ``kb`` under one run id.
 
     Every setting is validated, the warm start read and the meta-features computed before the
@@ -96,6 +97,9 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
         resume: the run id of an interrupted run to continue.
         exclude_datasets: knowledge-base dataset names the warm start must not learn from
             (leave-one-dataset-out); the table itself is always excluded by content hash.
+        space: the search space (None: the CASH space of the table's task type).
+        task: ``classification`` or ``regression`` (None: detected, :mod:`metakb.workflows.task`);
+            the protocol's metric is the task's (balanced accuracy, R²).
 
     Raises:
         ConfigError: an unknown warm start, no limit, a bad optimizer or worker setting, or a
@@ -119,11 +123,15 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
     local = not (n_workers > 1 or scheduler)
     # constructing the pool validates timeout and memory_mb; its worker starts on first use
     pool = WorkerPool(1, timeout=timeout, memory_mb=memory_mb) if local else None
+    if run is not None:
+        space = space or run["settings"].get("space")
+        task = task or run["settings"].get("task")
+    setup = resolve_task(table, task=task, space=space)
+    table, space = setup.table, setup.space
     spec = get_search_space(space)
     configspace = spec.build()
-    proto = Protocol.parse(protocol)
+    proto = Protocol.for_task(protocol, setup.task)
     check_rows(table, proto)  # too small for the protocol: refused before anything is stored
-    require_classification(table, "metakb optimize")
     content_hash = table.content_hash()  # once: it reads every value of the table
     spent = 0.0
     if run is not None:
@@ -132,7 +140,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
 
         opt: BaseOptimizer = restore(run["state"])
         run_id, settings = run["id"], run["settings"]
-        proto = Protocol.parse(settings["protocol"])
+        proto = Protocol.for_task(settings["protocol"], setup.task)
         seed, warm_start = int(settings["seed"]), settings.get("warm_start", warm_start)
         dataset_id, space_id = run["dataset_id"], run["space_id"]
         spent = float(run.get("elapsed_seconds") or 0.0)
@@ -146,7 +154,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
         prepared = prepare_dataset(kb, table, meta_features=True, seed=0, content_hash=content_hash)
-        settings = {"dataset": table.name, "space": space, "protocol": proto.key(),
+        settings = {"dataset": table.name, "space": space, "task": setup.task, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
                     "warm_start": warm_start, "seed": seed,
                     "limits": {"time_budget": time_budget, "n_evaluations": n_evaluations},

@@ -21,12 +21,14 @@ METHODS = tuple(PORTFOLIO_METHODS)
 
 
 def build_portfolio(kb: KnowledgeBase, *, space: str, size: int, name: str | None = None,
-                    datasets: list[str] | None = None, metric: str = "balanced_accuracy",
+                    datasets: list[str] | None = None, metric: str | None = None,
                     method: str = "greedy", missing: str = "worst", normalize: bool = True,
                     validation: float | None = None, select_size: bool = False,
                     budget: float = 1.0, protocol: str | None = None, seed: int = 0,
                     replace: bool = False) -> dict[str, Any]:
     """Build a portfolio from the knowledge base and store it; return the stored portfolio.
+
+    ``metric`` defaults to the space's (R² for a regression space, else balanced accuracy).
 
     Raises:
         ConfigError: a bad size, method or option, or a name already taken without ``replace``.
@@ -35,7 +37,10 @@ def build_portfolio(kb: KnowledgeBase, *, space: str, size: int, name: str | Non
     """
     if method not in METHODS:
         raise ConfigError(f"method must be one of {METHODS}, got {method!r}")
+    from metakb.workflows.warmstart import default_metric
+
     space_row = kb.get_space(space)
+    metric = default_metric(kb, space, metric)
     ids = None if datasets is None else [int(kb.get_dataset(d)["id"]) for d in datasets]
     matrix = kb.performance_matrix(space_row["id"], metric=metric, budget=budget, protocol=protocol,
                                    datasets=ids)

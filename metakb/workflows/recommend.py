@@ -64,8 +64,10 @@ class RecommendationReport:
 def query_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, float], str]:
     """The meta-features of a new dataset (the knowledge base's suite) and the extractor version."""
     import meta_features
+    from metakb.data import task_of_target
 
-    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed)
+    result = meta_features.extract(table.numeric_matrix(), table.y, categorical=table.categorical, seed=seed,
+                                   task=task_of_target(table.y))
     return dict(result), meta_features.EXTRACTOR_VERSION
 
 
@@ -77,8 +79,9 @@ def recommend(
     k: int = 5,
     method: str = "knn",
     n_neighbors: int | None = None,
-    space: str = "sklearn-cash",
-    metric: str = "balanced_accuracy",
+    space: str | None = None,
+    metric: str | None = None,
+    task: str | None = None,
     include_self: bool = False,
     probes: int = 0,
     categorical: list[str] | None = None,
@@ -100,14 +103,19 @@ def recommend(
             first (really, stored in ``kb``) and infer its latent vector from their scores.
         exclude_datasets: further knowledge-base dataset names not to use as neighbours
             (leave-one-dataset-out benchmarks).
+        space: the search space (None: the CASH space of the dataset's task type).
+        metric: the metric to rank by (None: the task's, balanced accuracy or R²).
+        task: ``classification`` or ``regression`` (None: detected from the target,
+            :mod:`metakb.workflows.task`).
         categorical: columns to treat as categorical when ``data`` is a file (a PMLB file's
             ``metadata.yaml`` beside it is read as well).
         include_self: keep the dataset itself as a neighbour when the knowledge base holds it
             (by content); by default it is left out so that recommendations come from others.
 
     Raises:
-        ConfigError: ``k`` or ``n_neighbors`` < 1, or an unknown method.
-        DataError: the file cannot be used.
+        ConfigError: ``k`` or ``n_neighbors`` < 1, an unknown method, or a metric of the other task.
+        DataError: the file cannot be used (or its target not for the task).
+        SpaceError: the space is of the other task type.
         NotFoundError: the space is not in the knowledge base.
 
     Example:
@@ -127,21 +135,23 @@ def recommend(
         if not target:
             raise ConfigError("a target column is needed to load a data file (--target COL)")
         data = load_table(data, target, categorical=categorical)
-    from metakb.data import require_classification
+    from metakb.workflows.task import resolve_task
     from metakb.workflows.warmstart import load_warm_starter
 
-    require_classification(data, "metakb recommend")
+    setup = resolve_task(data, task=task, space=space, metric=metric)
+    table: Table = setup.table
+    space, metric = setup.space, setup.metric
     kb.get_space(space)
     params: dict[str, Any] = {} if n_neighbors is None else {"n_neighbors": n_neighbors}
     starter = load_warm_starter(kb, method, space, metric, **params)
-    query, version = query_meta_features(data)
+    query, version = query_meta_features(table)
     excluded = None
-    known = kb.find_dataset(data.content_hash())
+    known = kb.find_dataset(table.content_hash())
     if known is not None and not include_self:
         excluded = known["name"]
     probe_scores: dict[int, float | None] = {}
     if probes:
-        probe_scores, recs = _recommend_with_probes(starter, kb, data, query, space, probes, k)
+        probe_scores, recs = _recommend_with_probes(starter, kb, table, query, space, metric, probes, k)
     else:
         recs = starter.recommend(query, n_configs=k,
                                  exclude_datasets=[*([excluded] if excluded else []), *exclude_datasets])
@@ -163,12 +173,13 @@ def recommend(
         notes["warning"] = (f"the knowledge base's meta-features come from extractor version(s) "
                             f"{sorted(stored_versions)}, this one is {version}; refresh them with "
                             "`metakb build --meta-features-only`")
-    return RecommendationReport(dataset=data.name, method=method, space=space, metric=metric,
+    return RecommendationReport(dataset=table.name, method=method, space=space, metric=metric,
                                 recommendations=out, excluded_self=excluded, notes=notes)
 
 
 def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query: dict[str, float],
-                           space: str, n_probes: int, k: int) -> tuple[dict[int, float | None], list[Any]]:
+                           space: str, metric: str, n_probes: int, k: int
+                           ) -> tuple[dict[int, float | None], list[Any]]:
     """Evaluate the first portfolio members on ``table`` (stored in ``kb``), then recommend.
 
     The probes run with the knowledge base's own protocol, so their scores are comparable with
@@ -178,7 +189,7 @@ def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query:
     from metakb.workflows.run import run_configuration
 
     configurations = kb.configurations(space)
-    protocol = kb.performance_matrix(space).attrs.get("protocol") or "cv:3:max_rows=1500"
+    protocol = kb.performance_matrix(space, metric=metric).attrs.get("protocol") or "cv:3:max_rows=1500"
 
     def evaluate(configuration_id: int) -> float | None:
         config = configurations.loc[configuration_id]["config"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metakb.data import Table, check_rows, require_classification
+from metakb.data import Table, check_rows
 from metakb.errors import ConfigError
 from metakb.evaluation import (
     DataRef,
@@ -19,6 +19,7 @@ from metakb.evaluation import (
 )
 from metakb.spaces import complete_configuration, get_search_space, space_to_json
 from metakb.store import KnowledgeBase
+from metakb.workflows.task import resolve_task
 
 __all__ = ["RunResult", "parse_config", "run_configuration"]
 
@@ -41,13 +42,16 @@ class RunResult:
     storage: str = "not stored"
     #: hyperparameters the given configuration left out, taken from the space's defaults
     defaults_used: list[str] = field(default_factory=list)
+    #: the primary metric (the value's name): balanced_accuracy, or r2 for a regression
+    metric: str = "balanced_accuracy"
+    space: str = "sklearn-cash"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON output."""
         return {"dataset": self.dataset, "config": self.config, "protocol": self.protocol,
                 "budget": self.budget, "seed": self.seed, "stored": self.stored,
                 "storage": self.storage, "configuration_id": self.configuration_id,
-                "defaults_used": self.defaults_used,
+                "defaults_used": self.defaults_used, "metric": self.metric, "space": self.space,
                 **self.result.to_record()}
 
 
@@ -82,33 +86,36 @@ def run_configuration(
     config: dict[str, Any],
     *,
     kb: KnowledgeBase | None = None,
-    space: str = "sklearn-cash",
+    space: str | None = None,
     protocol: str = "cv:3:max_rows=1500",
     budget: float = 1.0,
     seed: int = 0,
     timeout: float = 300.0,
     memory_mb: int = 4096,
+    task: str | None = None,
 ) -> RunResult:
     """Validate ``config``, evaluate it in a worker process and, with ``kb``, store everything.
 
     The dataset (with its meta-features), the configuration and the evaluation are written only
-    after the evaluation has run, in one transaction: bad input never writes anything.
+    after the evaluation has run, in one transaction: bad input never writes anything. The
+    space defaults to the CASH space of the dataset's task type and the protocol's metric to
+    that task's (:mod:`metakb.workflows.task`); a space of the other task type is refused.
     """
-    spec = get_search_space(space)
+    setup = resolve_task(table, task=task, space=space)
+    table = setup.table
+    spec = get_search_space(setup.space)
     configspace = spec.build()
     config, filled = complete_configuration(configspace, config)  # the rest from the defaults
-    proto = Protocol.parse(protocol)
+    proto = Protocol.for_task(protocol, setup.task)
     check_rows(table, proto)  # a dataset too small for the protocol is refused before it runs
-    if spec.name == "sklearn-cash":
-        require_classification(table, "metakb run")
     if not 0.0 < budget <= 1.0:
         raise ConfigError(f"--budget must be a fraction in (0, 1], got {budget}")
-    task = EvaluationTask("run", DataRef("table", table=table, key=table.content_hash()), config, proto, budget, seed)
+    job = EvaluationTask("run", DataRef("table", table=table, key=table.content_hash()), config, proto, budget, seed)
     with WorkerPool(1, timeout=timeout, memory_mb=memory_mb) as pool:
-        _, result = next(evaluate_tasks(pool, [task]))
+        _, result = next(evaluate_tasks(pool, [job]))
     if kb is None:
         return RunResult(table.name, config, proto.key(), budget, seed, result, stored=False,
-                         defaults_used=filled)
+                         defaults_used=filled, metric=proto.metric, space=spec.name)
     from metakb.workflows.build import register_table
 
     with kb.transaction():
@@ -126,4 +133,4 @@ def run_configuration(
     # second run of it keeps the first evaluation and says so
     return RunResult(table.name, config, proto.key(), budget, seed, result, stored=bool(added),
                      configuration_id=config_id, storage="new" if added else "already stored",
-                     defaults_used=filled)
+                     defaults_used=filled, metric=proto.metric, space=spec.name)

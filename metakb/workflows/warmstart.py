@@ -37,11 +37,18 @@ def scenario_settings(kb: Any, space: str | int) -> dict[str, Any] | None:
 
 
 def default_metric(kb: Any, space: str | int, metric: str | None = None) -> str:
-    """``metric`` if given; else an ASlib scenario's measure, else ``balanced_accuracy``."""
+    """``metric`` if given; else an ASlib scenario's measure, else the default metric of the
+    space's task type (``r2`` for ``sklearn-cash-regression``), else ``balanced_accuracy``."""
     if metric:
         return metric
     settings = scenario_settings(kb, space)
-    return str(settings["measure"]) if settings else "balanced_accuracy"
+    if settings:
+        return str(settings["measure"])
+    from metakb.spaces import SPACES
+    from metakb.workflows.task import space_metric
+
+    name = space if isinstance(space, str) else str(kb.get_space(space)["name"])
+    return space_metric(name) if name in SPACES else "balanced_accuracy"
 
 
 def default_configurations(kb: Any, space: str | int) -> list[int]:

@@ -120,9 +120,32 @@ def load_table(path: str | Path, target: str, *, name: str | None = None,
     frame, nominal = _read_file(path)
     stem = path.name.split(".")[0]
     declared = [c for c in _beside_pmlb_metadata(path) if c in frame.columns and c != target]
-    return table_from_frame(frame, target, name=name or stem,
-                            categorical=[*(categorical or []), *nominal, *declared],
-                            source="file", source_id=str(path.resolve()))
+    table = table_from_frame(frame, target, name=name or stem,
+                             categorical=[*(categorical or []), *nominal, *declared],
+                             source="file", source_id=str(path.resolve()))
+    task = _beside_pmlb_task(path)
+    if task:
+        table.notes["declared_task"] = task
+    return table
+
+
+def _detected_task(y_raw: pd.Series, target: str) -> str | None:
+    """The task type :func:`~metakb.data.detect_task` gives the raw target values, None if it refuses them."""
+    from metakb.data._task import detect_task
+
+    try:
+        return detect_task(y_raw, name=target)
+    except DataError:  # e.g. +-inf: the command's own task check says so in its words
+        return None
+
+
+def _beside_pmlb_task(path: Path) -> str | None:
+    """The task a PMLB ``metadata.yaml`` beside ``NAME/NAME.tsv.gz`` declares, else None."""
+    if not path.name.startswith(path.parent.name + "."):
+        return None
+    from metakb.data._task import pmlb_task
+
+    return pmlb_task(path.parent) if (path.parent / "metadata.yaml").exists() else None
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -292,6 +315,9 @@ def table_from_frame(frame: pd.DataFrame, target: str, *, name: str, categorical
     notes: dict[str, Any] = {}
     if not keep.all():
         notes["dropped_rows_missing_target"] = int((~keep).sum())
+    detected = _detected_task(y_raw[keep], target)
+    if detected:  # from the raw values: the labels below lose rule 4's decimal-point cue
+        notes["detected_task"] = detected
     frame = frame.loc[keep].reset_index(drop=True)
     y = y_text[keep].to_numpy(dtype=str)
     n_classes = len(np.unique(y))

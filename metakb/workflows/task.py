@@ -4,8 +4,10 @@ Every command that takes a dataset (``recommend``, ``run``, ``optimize``, ``fit`
 resolves it here, before anything is computed or written:
 
 1. the dataset's task type is ``task`` when given (the CLI's ``--task``), else the one its
-   table already carries (a regression :class:`~metakb.data.Table` holds a float target), else
-   detected from the target (:func:`metakb.data.detect_task`, the documented rule); a named
+   table already carries (a typed :class:`~metakb.data.Table`, a regression one holding a float
+   target), else the one a PMLB file's ``metadata.yaml`` declares, else
+   detected from the target (:func:`metakb.data.detect_task`, the documented rule, applied to
+   the file's raw values when it was loaded, so ``6.0`` still reads as a quantity); a named
    space never changes it: an integer class column asked for a regression space is refused
    (``--task regression`` treats it as a quantity);
 2. the space defaults to the task's CASH space (:data:`DEFAULT_SPACES`); a named space of the
@@ -59,11 +61,14 @@ def _table_task(table: Any, task: str | None) -> str:
     """The task type of ``table`` by the module's rule (step 1)."""
     if task is not None:
         return task
-    declared = (getattr(table, "notes", None) or {}).get("task")
-    if declared:
-        return str(declared)
+    notes = getattr(table, "notes", None) or {}
+    for key in ("task", "declared_task"):  # a typed table's own; a PMLB file's metadata.yaml
+        if notes.get(key):
+            return str(notes[key])
     if task_of_target(table.y) == "regression":
         return "regression"
+    if notes.get("detected_task"):  # the rule applied to the file's raw values at load time
+        return str(notes["detected_task"])
     return detect_task(table.y, name=table.target)
 
 

@@ -21,6 +21,7 @@ from metakb.errors import ConfigError
 
 __all__ = [
     "METRIC_DIRECTIONS",
+    "METRIC_FLOORS",
     "higher_is_better",
     "metric_direction",
     "to_builtin",
@@ -44,6 +45,12 @@ METRIC_DIRECTIONS: dict[str, bool] = {
     "rmse": False,
     "mae": False,
 }
+
+# metric name -> the worst value a performance matrix keeps. R² has no lower bound (a diverged
+# regressor scores -1e6) and anything below 0 is worse than predicting the training mean: such
+# cells count as that baseline, so one wild model cannot flatten a dataset's normalised regrets
+# or dominate a variance decomposition. Stored evaluations keep their raw values.
+METRIC_FLOORS: dict[str, float] = {"r2": 0.0}
 
 _STRICT = object()
 

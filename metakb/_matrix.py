@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metakb._convert import metric_direction
+from metakb._convert import METRIC_FLOORS, metric_direction
 
 __all__ = ["EVALUATION_COLUMNS", "performance_matrix", "main_protocol"]
 
@@ -24,7 +24,8 @@ EVALUATION_COLUMNS = ("dataset", "configuration_id", "value", "status", "metric"
                       "higher_is_better", "protocol")
 
 
-def performance_matrix(evaluations: pd.DataFrame, metric: str, *, protocol: str | None = None) -> pd.DataFrame:
+def performance_matrix(evaluations: pd.DataFrame, metric: str, *, protocol: str | None = None,
+                       floor: bool = True) -> pd.DataFrame:
     """Scores of ``metric`` as a dataset × configuration frame (index: dataset; columns: config ids).
 
     Args:
@@ -34,12 +35,15 @@ def performance_matrix(evaluations: pd.DataFrame, metric: str, *, protocol: str 
             its ``scores``.
         protocol: keep only this protocol's rows; None: the protocol with the most rows (a tie
             goes to the alphabetically first name), so scores of different protocols never mix.
+        floor: raise cells below the metric's floor (:data:`metakb._convert.METRIC_FLOORS`:
+            R² below 0, worse than the training mean, counts as 0) after averaging; False
+            keeps the raw means.
 
     Returns:
         Cells average the ``ok`` rows (over seeds); a cell without one is NaN. ``attrs`` hold
         ``metric``, ``higher_is_better`` (the stored direction of the metric's rows, else
-        :func:`metakb._convert.metric_direction`) and ``protocol`` (the one used; None for an
-        empty frame when none was asked). An empty input gives an empty frame with the same
+        :func:`metakb._convert.metric_direction`), ``protocol`` (the one used; None for an
+        empty frame when none was asked) and, when a floor was applied, ``floor``. An empty input gives an empty frame with the same
         axis names.
 
     Raises:
@@ -61,6 +65,10 @@ def performance_matrix(evaluations: pd.DataFrame, metric: str, *, protocol: str 
     all_configs = sorted(long["configuration_id"].unique())
     frame = frame.reindex(columns=all_configs).sort_index()
     frame.columns.name = "configuration_id"
+    low = METRIC_FLOORS.get(metric) if floor else None
+    if low is not None:
+        frame = frame.clip(lower=low)  # NaN cells stay NaN
+        frame.attrs["floor"] = low
     frame.attrs.update(metric=metric, higher_is_better=higher, protocol=protocol)
     return frame
 

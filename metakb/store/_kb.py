@@ -622,6 +622,7 @@ class KnowledgeBase:
         protocol: str | None = None,
         datasets: Iterable[int] | None = None,
         seed: int | None = None,
+        floor: bool = True,
     ) -> pd.DataFrame:
         """Scores as a dataset × configuration frame (index: dataset name; columns: config ids).
 
@@ -638,8 +639,11 @@ class KnowledgeBase:
         seed and datasets (a tie goes to the alphabetically first name, so the choice is
         deterministic); the other protocols' rows are left out.
 
-        The frame's ``attrs`` hold ``metric``, ``higher_is_better`` and ``protocol`` (the one
-        used; None for an empty frame when none was asked).
+        A metric with a floor (R²: below 0, worse than the training mean) is raised to it
+        (``floor=False`` keeps the raw means; the stored evaluations are never changed).
+
+        The frame's ``attrs`` hold ``metric``, ``higher_is_better``, ``protocol`` (the one
+        used; None for an empty frame when none was asked) and ``floor``.
         """
         space_id = self.get_space(space)["id"]
         sql = ("SELECT d.name AS dataset, e.configuration_id, e.value, e.status, e.metric, e.scores, "
@@ -654,7 +658,7 @@ class KnowledgeBase:
         if datasets is not None:
             ids = [int(i) for i in datasets]
             sql, params = sql + f" AND e.dataset_id IN ({', '.join('?' * len(ids))})", [*params, *ids]
-        return performance_matrix(self._frame(sql, params), metric, protocol=protocol)
+        return performance_matrix(self._frame(sql, params), metric, protocol=protocol, floor=floor)
 
     # ------------------------------------------------------------------ runs
     def create_run(self, kind: str, settings: Mapping[str, Any], *, origin: str,

@@ -78,3 +78,19 @@ def test_a_second_threads_transaction_waits_for_the_first() -> None:
             order.append("first")
         thread.join(5)
         assert order == ["first", "other"]
+
+
+def test_r2_below_zero_counts_as_the_mean_predictor_in_the_matrix() -> None:
+    """R² has no lower bound: a diverged regressor's -1e6 is raised to 0 (worse than the training
+    mean) in the matrix the algorithms read; floor=False keeps the raw means."""
+    import pandas as pd
+
+    from metakb._matrix import performance_matrix
+
+    rows = pd.DataFrame({"dataset": ["a", "a", "a"], "configuration_id": [1, 2, 2], "value": [0.8, -1e6, 0.2],
+                         "status": ["ok"] * 3, "metric": ["r2"] * 3, "scores": [None] * 3,
+                         "higher_is_better": [True] * 3, "protocol": ["cv:3"] * 3})
+    matrix = performance_matrix(rows, "r2")
+    assert matrix.loc["a", 1] == 0.8 and matrix.loc["a", 2] == 0.0 and matrix.attrs["floor"] == 0.0
+    raw = performance_matrix(rows, "r2", floor=False)
+    assert raw.loc["a", 2] == (-1e6 + 0.2) / 2 and "floor" not in raw.attrs

@@ -61,7 +61,9 @@ class DataRef:
         raise ConfigError(f"data reference kind must be pmlb, file or table, got {self.kind!r}")
 
     def cache_key(self) -> str:
-        return self.key or f"{self.kind}:{self.path}:{self.target}:{self.task}"
+        """The worker's cache key of the loaded table (the task only when one is set)."""
+        base = f"{self.kind}:{self.path}:{self.target}"
+        return self.key or (f"{base}:{self.task}" if self.task else base)
 
 
 @dataclass
@@ -159,6 +161,21 @@ def _main_module_hidden() -> Iterator[None]:
             main.__dict__.update(saved)
 
 
+#: Wall time a starting worker may take, as a multiple of its CPU-time start limit.
+_START_WALL_FACTOR = 10
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``), None where unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class _Worker:
     def __init__(self, context: Any, memory_mb: int) -> None:
         parent, child = context.Pipe()
@@ -184,12 +201,26 @@ class _Worker:
         self.ready = False
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until the worker has imported everything; raise if it died on the way."""
+        """Block until the worker has imported everything; raise if it died on the way.
+
+        ``timeout`` counts the worker's own CPU seconds where the system tells them (Linux
+        ``/proc``), so a worker started under ``nice`` on a busy machine is not taken for a
+        hung one while it waits for a core; a worker that neither starts nor dies is still
+        given up after ``_START_WALL_FACTOR`` times ``timeout`` of wall time.
+        """
         if self.ready:
             return
         try:
-            if not self.conn.poll(timeout):
-                raise EvaluationError(f"worker process did not start within {timeout:g} s")
+            began = time.monotonic()
+            while not self.conn.poll(min(5.0, timeout)):
+                used = _cpu_seconds(self.process.pid)
+                waited = time.monotonic() - began
+                if not self.process.is_alive():
+                    raise EOFError("the worker exited")
+                if (used if used is not None else waited) > timeout or waited > _START_WALL_FACTOR * timeout:
+                    raise EvaluationError(f"worker process did not start within {timeout:g} s "
+                                          f"({waited:.0f} s waited, {used if used is not None else waited:.0f} "
+                                          "s of its CPU)")
             message = self.conn.recv()
         except (EOFError, OSError) as exc:
             self.process.join(timeout=5)

@@ -141,3 +141,18 @@ def test_data_ref_kinds(tmp_path: Path):
         DataRef("url", path="http://x").load()
     assert DataRef("file", path="a.csv", target="y").cache_key() == "file:a.csv:y"
     assert DataRef("table", key="abc").cache_key() == "abc"
+
+
+def test_a_starting_worker_is_timed_by_its_own_cpu_seconds() -> None:
+    """A worker starved of CPU (a niced build on a busy machine) is not taken for a hung one:
+    its start limit counts its own CPU seconds, read from /proc where there is one."""
+    import os
+    import sys
+
+    from metakb.evaluation._pool import _cpu_seconds
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("CPU seconds of another process are read from /proc")
+    used = _cpu_seconds(os.getpid())
+    assert used is not None and used > 0
+    assert _cpu_seconds(None) is None and _cpu_seconds(2**22 + 12345) is None

@@ -20,6 +20,7 @@ __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 # Modules under metakb.cli that register commands, in the order of `metakb --help`.
 COMMAND_MODULES = [
     "db",
+    "kb",
     "build",
     "recommend",
     "run",

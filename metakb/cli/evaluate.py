@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ws.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     ws.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_db_argument(ws)
+    ws.add_argument("--keep-near-duplicates", action="store_true",
+                    help="keep a held-out dataset's near-duplicates (`metakb kb dedupe`) on its training side "
+                         "(default: they are left out, a copy would leak the answer)")
     ws.add_argument("--json", action="store_true", help="print JSON")
     ws.set_defaults(handler=_warmstart)
 
@@ -68,9 +71,13 @@ def _warmstart(args: argparse.Namespace) -> int:
             kb, args.space, methods=args.method, metric=args.metric, ks=args.ks, folds=args.folds,
             n_neighbors=args.neighbors, siamese_params={"epochs": args.epochs},
             siamese_folds=args.siamese_folds, seed=args.seed,
-            progress=None if args.quiet else progress)
+            progress=None if args.quiet else progress, drop_near_duplicates=not args.keep_near_duplicates)
     if args.json:
         print_json(evaluation.to_dict())
     else:
         print(format_evaluation(evaluation))
+        dropped = evaluation.settings.get("near_duplicates_dropped") or {}
+        if dropped:
+            pairs = sorted({" ~ ".join(sorted((d, o))) for d, others in dropped.items() for o in others})
+            print(f"near-duplicates kept off each other's training side: {', '.join(pairs)}")
     return 0

@@ -14,6 +14,12 @@ Contract (tested against an in-memory and a file-backed database in ``tests/meta
   the hash of its canonical JSON within its space; adding either twice returns the existing row.
 * Every row records its ``origin`` (a build run, an OpenML run id, an ASlib scenario, an
   optimizer run, ...) and ``created_at``.
+* A file that lacks only *additive* migrations (new tables, see
+  :mod:`metakb.store._migrations`) is not migrated at open: the tables those would create read
+  as empty (:attr:`KnowledgeBase.pending_migrations` names the migrations) until the first
+  write of a writable open applies them (with the WAL switch, just before the write's
+  transaction), so a read-only open, or a writable one that writes nothing, leaves the file
+  byte-identical. Any other migration is applied when the file is opened for writing.
 """
 
 from __future__ import annotations
@@ -34,16 +40,22 @@ import sqlite_utils
 from metakb._convert import metric_direction
 from metakb._matrix import performance_matrix
 from metakb.errors import ConfigError, NotFoundError, StoreError
-from metakb.store._migrations import latest_version, migrate, refuse_newer
+from metakb.store._migrations import latest_version, load_migrations, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
 
-__all__ = ["KnowledgeBase", "EVALUATION_STATUSES"]
+__all__ = ["KnowledgeBase", "EVALUATION_STATUSES", "NEAR_DUPLICATE_KINDS", "TABLES"]
 
 EVALUATION_STATUSES = ("ok", "crashed", "timeout", "memout")
 #: The identity of an evaluation cell (the evaluations table's UNIQUE key).
 _CELL_FIELDS = ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric")
 #: Evaluations of one run: those it stored and those another run had stored first.
 _OF_RUN = " AND e.id IN (SELECT evaluation_id FROM run_evaluations WHERE run_id = ?)"
+#: Tables :meth:`KnowledgeBase.rows` and :meth:`KnowledgeBase.insert_rows` accept.
+TABLES = ("datasets", "meta_features", "search_spaces", "configurations", "runs", "evaluations",
+          "run_evaluations", "portfolios", "portfolio_members", "portfolio_datasets", "embeddings",
+          "architectures", "fewshot_results", "dataset_signatures", "near_duplicates")
+#: Kinds of near-duplicate pairs (the ``near_duplicates`` table's CHECK).
+NEAR_DUPLICATE_KINDS = ("same-content", "same-statistics")
 #: A running run whose heartbeat is older than this (seconds) is reported stale.
 STALE_AFTER_SECONDS = 600.0
 
@@ -93,6 +105,9 @@ class KnowledgeBase:
         self._depth = 0
         self._lock = threading.RLock()  # see "Threads" in the class docstring
         self._wal_pending = False
+        #: additive migrations a read-only open of an older file lacks (their tables read as empty)
+        self.pending_migrations: tuple[str, ...] = ()
+        self._absent_tables: frozenset[str] = frozenset()
         self._conn = self._connect()
         try:
             try:
@@ -133,14 +148,41 @@ class KnowledgeBase:
         version = refuse_newer(self._conn, self.path)
         if self.readonly:
             if version != latest_version():
-                raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
-                                 f"once without readonly to migrate it to {latest_version()}")
+                pending = load_migrations()[version:]
+                if not all(m.additive for m in pending):
+                    raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
+                                     f"once without readonly to migrate it to {latest_version()}")
+                self._defer(pending)
             return
         self._conn.execute("PRAGMA synchronous = NORMAL")  # per connection, nothing is written
         self._wal_pending = self.path != ":memory:"
+        pending = load_migrations()[version:]
+        if version > 0 and pending and all(m.additive for m in pending):
+            self._defer(pending)  # applied at the first write (see the module doc)
+            return
         if version != latest_version():  # migrating is a write: WAL first
             self._ensure_wal()
         migrate(self._conn, self.path)
+
+    def _defer(self, pending: Sequence[Any]) -> None:
+        """Read the tables of the additive ``pending`` migrations as empty until they are applied."""
+        self.pending_migrations = tuple(f"{m.version:04d}_{m.name}" for m in pending)
+        self._absent_tables = frozenset(t for m in pending for t in m.tables)
+
+    def upgrade(self) -> None:
+        """Apply the additive migrations deferred at open now (a write; see the module doc).
+
+        Raises:
+            StoreError: the knowledge base is open read-only, or a migration failed.
+        """
+        if not self.pending_migrations:
+            return
+        if self.readonly:
+            raise StoreError(f"knowledge base {self.path} is open read-only; it cannot be migrated")
+        with self._lock:
+            self._ensure_wal()
+            migrate(self._conn, self.path)
+            self.pending_migrations, self._absent_tables = (), frozenset()
 
     def _ensure_wal(self) -> None:
         """Switch the file to the WAL journal before its first write (not at open: that changes
@@ -187,6 +229,8 @@ class KnowledgeBase:
     def _transaction(self) -> Iterator[KnowledgeBase]:
         try:
             if self._depth == 0:
+                if self.pending_migrations and not self.readonly:
+                    self.upgrade()  # a file lacking only additive migrations: they come first
                 self._ensure_wal()
                 self._conn.execute("BEGIN IMMEDIATE")
             else:
@@ -871,6 +915,142 @@ class KnowledgeBase:
                  gpu_seconds, device, canonical_json(dict(settings)), origin, utc_now()))
         return _row_id(cursor)
 
+    # ------------------------------------------------------------------ near-duplicate datasets
+    def _has_table(self, table: str) -> bool:
+        """Whether ``table`` exists here (not one of a pending additive migration's tables)."""
+        return table not in self._absent_tables
+
+    def set_dataset_signature(self, dataset_id: int, signature: Mapping[str, Any], *, origin: str) -> None:
+        """Store (or replace) a dataset's signature (:meth:`metakb.data.duplicates.DatasetSignature.to_dict`).
+
+        Raises:
+            ConfigError: ``signature`` lacks ``version``, ``canonical_hash``, ``n_rows`` or
+                ``n_features``, or ``origin`` is empty.
+            NotFoundError: the dataset is not stored.
+        """
+        missing = [k for k in ("version", "canonical_hash", "n_rows", "n_features") if k not in signature]
+        if missing:
+            raise ConfigError(f"dataset signature lacks {missing}; got keys {sorted(signature)}")
+        if not isinstance(origin, str) or not origin:
+            raise ConfigError(f"signature origin must be a non-empty string, got {origin!r}")
+        self.get_dataset(int(dataset_id))
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO dataset_signatures (dataset_id, version, canonical_hash, n_rows, n_features, "
+                "signature, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id) DO UPDATE "
+                "SET version = excluded.version, canonical_hash = excluded.canonical_hash, n_rows = excluded.n_rows, "
+                "n_features = excluded.n_features, signature = excluded.signature, origin = excluded.origin, "
+                "created_at = excluded.created_at",
+                (int(dataset_id), str(signature["version"]), str(signature["canonical_hash"]),
+                 int(signature["n_rows"]), int(signature["n_features"]), canonical_json(to_builtin(dict(signature))),
+                 origin, utc_now()))
+
+    def dataset_signatures(self, *, n_rows: int | None = None, n_features: int | None = None,
+                           version: str | None = None, dataset_id: int | None = None) -> dict[int, dict[str, Any]]:
+        """Stored signatures (decoded JSON) by dataset id, optionally of one shape, version or dataset."""
+        if not self._has_table("dataset_signatures"):
+            return {}
+        sql = "SELECT dataset_id, signature FROM dataset_signatures WHERE 1=1"
+        params: list[Any] = []
+        for column, value in (("n_rows", n_rows), ("n_features", n_features), ("version", version),
+                              ("dataset_id", dataset_id)):
+            if value is not None:
+                sql, params = sql + f" AND {column} = ?", [*params, value]
+        return {int(r["dataset_id"]): json.loads(r["signature"]) for r in self._rows(sql + " ORDER BY dataset_id", params)}
+
+    def near_duplicates(self) -> list[dict[str, Any]]:
+        """The near-duplicate pairs with both datasets' names, ordered by the first dataset's name."""
+        if not self._has_table("near_duplicates"):
+            return []
+        return self._rows(
+            "SELECT n.dataset_id, a.name AS dataset, n.other_id, b.name AS other, n.kind, n.detail, n.origin, "
+            "n.created_at FROM near_duplicates n JOIN datasets a ON a.id = n.dataset_id "
+            "JOIN datasets b ON b.id = n.other_id ORDER BY a.name, b.name")
+
+    def add_near_duplicates(self, pairs: Iterable[tuple[int, int, str, str]], *, origin: str,
+                            replace: bool = False) -> tuple[int, int]:
+        """Store near-duplicate pairs ``(dataset_id, other_id, kind, detail)``; return (added, removed).
+
+        A pair is stored once whatever its order; a stored pair found again keeps its row (its
+        kind and detail are updated if they changed). With ``replace`` the stored pairs not in
+        ``pairs`` are deleted (a full recomputation).
+
+        Raises:
+            ConfigError: an unknown kind, a pair of a dataset with itself, or an empty origin.
+        """
+        if not isinstance(origin, str) or not origin:
+            raise ConfigError(f"near-duplicate origin must be a non-empty string, got {origin!r}")
+        wanted: dict[tuple[int, int], tuple[str, str]] = {}
+        for first, second, kind, detail in pairs:
+            if kind not in NEAR_DUPLICATE_KINDS:
+                raise ConfigError(f"near-duplicate kind must be one of {NEAR_DUPLICATE_KINDS}, got {kind!r}")
+            a, b = sorted((int(first), int(second)))
+            if a == b:
+                raise ConfigError(f"a dataset ({a}) cannot be a near-duplicate of itself")
+            wanted[(a, b)] = (kind, str(detail))
+        with self.transaction():
+            stored = {(int(r[0]), int(r[1])): (r[2], r[3]) for r in
+                      self._conn.execute("SELECT dataset_id, other_id, kind, detail FROM near_duplicates")}
+            removed = [key for key in stored if key not in wanted] if replace else []
+            self._conn.executemany("DELETE FROM near_duplicates WHERE dataset_id = ? AND other_id = ?", removed)
+            new = [(a, b, k, d, origin, utc_now()) for (a, b), (k, d) in wanted.items() if (a, b) not in stored]
+            self._conn.executemany("INSERT INTO near_duplicates (dataset_id, other_id, kind, detail, origin, "
+                                   "created_at) VALUES (?, ?, ?, ?, ?, ?)", new)
+            changed = [(k, d, a, b) for (a, b), (k, d) in wanted.items() if (a, b) in stored and stored[(a, b)] != (k, d)]
+            self._conn.executemany("UPDATE near_duplicates SET kind = ?, detail = ? WHERE dataset_id = ? "
+                                   "AND other_id = ?", changed)
+        return len(new), len(removed)
+
+    # ------------------------------------------------------------------ whole rows (merge, export)
+    def _check_table(self, table: str) -> None:
+        if table not in TABLES:
+            raise ConfigError(f"table must be one of {list(TABLES)}, got {table!r}")
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of one of the knowledge base's :data:`TABLES`, as stored, in insertion order
+        (a table of a pending additive migration is empty)."""
+        self._check_table(table)
+        if not self._has_table(table):
+            return []
+        return self._rows(f"SELECT * FROM {table} ORDER BY rowid")
+
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert whole rows into one of :data:`TABLES` in one transaction; return how many were new.
+
+        Each row maps column names to values (an ``id`` left out is assigned). A row that
+        conflicts with a stored one on a unique key is skipped; any other violation (NOT NULL,
+        CHECK, foreign key) raises and writes nothing.
+
+        Raises:
+            ConfigError: an unknown table or column.
+            StoreError: SQLite refused the rows; nothing is written.
+        """
+        self._check_table(table)
+        if not rows:
+            return 0
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with self.transaction():  # (applies a deferred migration that creates the table)
+            known = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            unknown = sorted(set(columns) - known)
+            if unknown:
+                raise ConfigError(f"table {table} has no columns {unknown}; its columns are {sorted(known)}")
+            before = self._conn.total_changes
+            self._conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                "ON CONFLICT DO NOTHING", [tuple(to_builtin(row.get(c)) for c in columns) for row in rows])
+            return int(self._conn.total_changes - before)
+
+    def link_run_evaluations(self, links: Iterable[tuple[str, int, int, float, str, int, str]]) -> None:
+        """Record that run ``run_id`` evaluated a cell: ``(run_id, dataset_id, configuration_id,
+        budget, protocol, seed, metric)`` each (a cell not stored, or a link stored, is skipped)."""
+        rows = [(str(r), int(d), int(c), float(b), str(p), int(s), str(m)) for r, d, c, b, p, s, m in links]
+        if rows:
+            with self.transaction():
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?, id "
+                    "FROM evaluations WHERE dataset_id = ? AND configuration_id = ? AND budget = ? "
+                    "AND protocol = ? AND seed = ? AND metric = ?", rows)
+
     # ------------------------------------------------------------------ info and checks
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -889,8 +1069,10 @@ class KnowledgeBase:
     def _info(self) -> dict[str, Any]:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
-                      "runs", "portfolios", "embeddings", "architectures", "fewshot_results"):
-            counts[table] = int(self.db.table(table).count)  # sqlite-utils: ``select count(*)``
+                      "runs", "portfolios", "embeddings", "architectures", "fewshot_results",
+                      "dataset_signatures", "near_duplicates"):
+            # sqlite-utils: ``select count(*)``; a table of a pending additive migration is empty
+            counts[table] = int(self.db.table(table).count) if self._has_table(table) else 0
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else 0
         tasks: dict[str, dict[str, int]] = {}
@@ -905,7 +1087,10 @@ class KnowledgeBase:
                                "GROUP BY protocol, metric ORDER BY metric, protocol")
         return {"path": self.path, "schema_version": self.schema_version,
                 "latest_schema_version": latest_version(), "size_bytes": size, "counts": counts,
-                "evaluation_status": statuses, "tasks": tasks, "spaces": spaces, "protocols": protocols}
+                "evaluation_status": statuses, "tasks": tasks, "spaces": spaces, "protocols": protocols,
+                "near_duplicate_pairs": counts["near_duplicates"],
+                "datasets_with_signature": counts["dataset_signatures"],
+                "pending_migrations": list(self.pending_migrations)}
 
     def check(self) -> list[str]:
         """Integrity checks; return the problems found (an empty list when all is well)."""
@@ -939,7 +1124,9 @@ class KnowledgeBase:
                 problems.append(f"{label}: {bad}")
         problems += [f"stale run {r['id']} ({r['kind']}): marked running, but {r['why']}; "
                      "resume it or ignore it" for r in self.stale_runs()]
-        if self.schema_version != latest_version():
+        if self.schema_version != latest_version() and not self.pending_migrations:
+            # (a read-only open lacking only additive migrations is current enough: the first
+            # write migrates it)
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
 

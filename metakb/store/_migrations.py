@@ -5,6 +5,12 @@ Migrations are the SQL files ``db/migrations/NNNN_name.sql`` (installed as the d
 number. The schema version of a file is ``PRAGMA user_version`` (the number of the last applied
 migration); the table ``_migrations`` records when each was applied. A file whose version is
 newer than the newest migration known here is refused with the exact fix.
+
+A migration whose SQL holds the line ``-- metakb: additive`` only creates new tables. A file
+that lacks only such migrations is opened as it is, read-only or for writing, and the store
+reads the tables they would create as empty; a writable open applies them just before its
+first write (see :class:`~metakb.store.KnowledgeBase`), so reading never changes a file
+(:attr:`Migration.additive`, :attr:`Migration.tables`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from metakb.store._util import utc_now
 __all__ = ["Migration", "db_folder", "migrations_dir", "load_migrations", "latest_version", "migrate", "refuse_newer"]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_ADDITIVE = "-- metakb: additive"
+_CREATES = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)",
+                      re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,16 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def additive(self) -> bool:
+        """Whether the migration declares that it only creates new tables (``-- metakb: additive``)."""
+        return any(line.strip().startswith(_ADDITIVE) for line in self.sql.splitlines())
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the migration creates."""
+        return tuple(_CREATES.findall("\n".join(line.split("--", 1)[0] for line in self.sql.splitlines())))
 
 
 DATA_PACKAGE = "metakb_db"
@@ -105,6 +124,9 @@ def migrate(conn: sqlite3.Connection, path_label: str, folder: Path | None = Non
     for migration in migrations[current:]:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= migration.version:
+                conn.execute("COMMIT")  # another connection applied it meanwhile
+                continue
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations "
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"

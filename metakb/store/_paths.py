@@ -58,8 +58,12 @@ def _seed(target: Path) -> None:
         with sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True) as src, \
                 sqlite3.connect(partial) as dst:
             src.backup(dst)
+        src.close()
+        dst.close()
+        with KnowledgeBase(partial) as kb:  # the user's copy is current (the shipped seed may lack
+            kb.upgrade()                     # additive migrations, see KnowledgeBase)
         partial.replace(target)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         partial.unlink(missing_ok=True)
         raise StoreError(f"cannot seed {target} from the shipped knowledge base {source}: {exc}") from exc
 

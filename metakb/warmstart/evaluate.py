@@ -1,7 +1,9 @@
 """Leave-one-dataset-out evaluation of warm starters against baselines.
 
 For every held-out dataset, each warm starter is fitted on the *other* datasets only (the
-datasets of other folds: one dataset per fold for leave-one-dataset-out) and asked for its top
+datasets of other folds: one dataset per fold for leave-one-dataset-out, less the
+near-duplicates of the held-out datasets when ``near_duplicates`` is given: a copy of the
+held-out dataset on the training side would leak its answers) and asked for its top
 k configurations; the score of a set of k recommendations is the **normalised regret** of the
 best one on the held-out dataset::
 
@@ -264,6 +266,7 @@ def evaluate_warm_starting(
     method_folds: Mapping[str, str | int | Mapping[str, int]] | None = None,
     probes: Mapping[str, int] | None = None,
     progress: Callable[[str], None] | None = None,
+    near_duplicates: Mapping[str, set[str]] | None = None,
 ) -> WarmStartEvaluation:
     """Evaluate warm starters and the baselines on held-out datasets.
 
@@ -284,10 +287,17 @@ def evaluate_warm_starting(
         probes: method name -> P for probe arms (see the module doc); the warm starter's
             ``recommend`` must accept ``probes=`` (``supports_probes = True``).
         progress: called with a line of text after every fold.
+        near_duplicates: dataset -> its near-duplicates (e.g. a copy with rows shuffled, see
+            :mod:`metakb.data.duplicates`); they are dropped from the training side of every
+            fold that holds the dataset out, for the methods and the baselines alike. The
+            settings record which were dropped (``near_duplicates_dropped``).
 
     Returns:
         The per-dataset regrets, with summary, comparisons and gap-closed views.
     """
+    if near_duplicates is not None and not isinstance(near_duplicates, Mapping):
+        raise ConfigError(f"near_duplicates must be a mapping dataset -> set of dataset names, "
+                          f"got {type(near_duplicates).__name__}")
     meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
     performance, left_out = _complete_enough(performance)
     meta_features = meta_features.loc[performance.index]
@@ -301,6 +311,10 @@ def evaluate_warm_starting(
         raise ConfigError(f"no k in the requested ks is in [1, {n_configs - 1}] (below the number of configurations)")
     defaults = [int(d) for d in defaults if int(d) in performance.columns]
     fold_of = make_folds(list(performance.index), folds, seed)
+    present = set(performance.index)
+    twins = {str(d): {str(o) for o in others if o in present and o != d}
+             for d, others in (near_duplicates or {}).items() if d in present}
+    twins = {d: others for d, others in twins.items() if others}
     own_folds = dict(method_folds or {})
     unknown = sorted(set(own_folds) - set(methods))
     if unknown:
@@ -312,7 +326,7 @@ def evaluate_warm_starting(
         raise ConfigError(f"probes names methods {unknown_probes} that are not evaluated; methods: {sorted(methods)}")
     # every method and baseline: dataset -> its recommended configurations, fitted without it
     chosen: dict[str, dict[str, list[int]]] = {}
-    for number, (test, train) in enumerate(_splits(performance.index, fold_of)):
+    for number, (test, train) in enumerate(_splits(performance.index, fold_of, twins)):
         for name, ids in _baseline_choices(performance.loc[train], higher, kmax, defaults).items():
             chosen.setdefault(name, {}).update(dict.fromkeys(test, ids))
         for name, factory in methods.items():
@@ -323,7 +337,7 @@ def evaluate_warm_starting(
             progress(f"fold {number + 1}/{len(set(fold_of.values()))}: {len(test)} held out, {len(train)} train")
     for name, scheme in own_folds.items():
         own = make_folds(list(performance.index), scheme, seed)
-        for number, (test, train) in enumerate(_splits(performance.index, own)):
+        for number, (test, train) in enumerate(_splits(performance.index, own, twins)):
             chosen.setdefault(name, {}).update(
                 _recommend(methods[name], meta_features, performance, train, test, higher, kmax, probe_of.get(name)))
             if progress is not None:
@@ -345,19 +359,24 @@ def evaluate_warm_starting(
                 "n_datasets": int(len(performance)), "n_configurations": int(n_configs),
                 "left_out_datasets": left_out, "min_row_coverage": MIN_ROW_COVERAGE,
                 "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
-                "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of}
+                "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of,
+                "near_duplicates_dropped": {d: sorted(o) for d, o in sorted(twins.items())}}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
                                settings=settings, performance=performance)
 
 
-def _splits(datasets: Iterable[str], fold_of: Mapping[str, int]) -> Iterator[tuple[list[str], list[str]]]:
-    """``(test, train)`` dataset names of every fold, in fold order."""
+def _splits(datasets: Iterable[str], fold_of: Mapping[str, int],
+            near_duplicates: Mapping[str, set[str]] | None = None) -> Iterator[tuple[list[str], list[str]]]:
+    """``(test, train)`` dataset names of every fold, in fold order; the near-duplicates of the
+    test datasets are left out of the training side."""
     names = list(datasets)
     for fold in sorted(set(fold_of.values())):
         test = [d for d in names if fold_of[d] == fold]
-        train = [d for d in names if fold_of[d] != fold]
+        dropped = set().union(*((near_duplicates or {}).get(d, set()) for d in test))
+        train = [d for d in names if fold_of[d] != fold and d not in dropped]
         if not train:
-            raise DataError("a fold holds every dataset; use more folds")
+            raise DataError("a fold holds every dataset (with the held-out datasets' near-duplicates); "
+                            "use more folds")
         yield test, train
 
 

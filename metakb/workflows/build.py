@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from metakb.data import Table, load_pmlb_task, pmlb_datasets, task_of_target
+from metakb.data.duplicates import DatasetSignature, dataset_signature
 from metakb.errors import ConfigError, DataError
 from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, evaluate_tasks
 from metakb.executors import Executor, make_executor
 from metakb.spaces import get_search_space, sample_configurations, space_task, space_to_json
 from metakb.store import KnowledgeBase
+from metakb.workflows.duplicates import needs_signature, record_signature
 
 __all__ = ["BuildReport", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_pmlb", "register_space", "register_table",
            "extract_meta_features", "prepare_dataset", "write_dataset"]
@@ -84,17 +86,20 @@ def extract_meta_features(table: Table, *, seed: int = 0) -> tuple[dict[str, flo
 
 @dataclass
 class PreparedTable:
-    """A table with what :func:`register_table` computes before writing (its hash, meta-features)."""
+    """A table with what :func:`register_table` computes before writing (its hash, meta-features
+    and near-duplicate signature)."""
 
     table: Table
     content_hash: str
     meta_features: tuple[dict[str, float], dict[str, str], str] | None
+    signature: DatasetSignature | None = None
 
 
 def prepare_dataset(kb: KnowledgeBase, table: Table, *, meta_features: bool, seed: int,
                    content_hash: str | None = None) -> PreparedTable:
     """Compute the hash (unless the caller has it) and, unless current already, the
-    meta-features of ``table``; write nothing.
+    meta-features and the near-duplicate signature (:mod:`metakb.data.duplicates`) of
+    ``table``; write nothing.
 
     Raises:
         DataError: the meta-features cannot be extracted from the table.
@@ -107,11 +112,13 @@ def prepare_dataset(kb: KnowledgeBase, table: Table, *, meta_features: bool, see
         existing = kb.find_dataset(content_hash)
         if existing is None or kb.meta_feature_versions().get(int(existing["id"])) != mf.EXTRACTOR_VERSION:
             values = extract_meta_features(table, seed=seed)
-    return PreparedTable(table, content_hash, values)
+    signature = dataset_signature(table) if needs_signature(kb, content_hash) else None
+    return PreparedTable(table, content_hash, values, signature)
 
 
 def write_dataset(kb: KnowledgeBase, prepared: PreparedTable, *, origin: str) -> int:
-    """Store a prepared table and its meta-features in one transaction; return the dataset id."""
+    """Store a prepared table, its meta-features, its signature and the near-duplicate pairs it
+    forms with the stored datasets, in one transaction; return the dataset id."""
     table = prepared.table
     task = task_of_target(table.y)
     with kb.transaction():
@@ -122,6 +129,8 @@ def write_dataset(kb: KnowledgeBase, prepared: PreparedTable, *, origin: str) ->
         if prepared.meta_features is not None:
             values, groups, version = prepared.meta_features
             kb.set_meta_features(dataset_id, values, groups=groups, extractor_version=version, origin=origin)
+        if prepared.signature is not None:
+            record_signature(kb, dataset_id, prepared.signature, origin=origin)
     return dataset_id
 
 

@@ -171,6 +171,7 @@ def evaluate_knowledge_base(
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    drop_near_duplicates: bool = True,
 ) -> WarmStartEvaluation:
     """:func:`evaluate_warm_starting` on a knowledge base's space (``metakb evaluate warmstart``).
 
@@ -193,7 +194,12 @@ def evaluate_knowledge_base(
         siamese_folds: a fold scheme of the Siamese network's own (``loo`` or K; default: the
             same as ``folds``), to train K networks instead of one per held-out dataset.
         seed: seeds the Siamese networks and a random K-fold split.
+        drop_near_duplicates: leave a held-out dataset's near-duplicates (the knowledge base's
+            ``near_duplicates`` pairs, :mod:`metakb.workflows.duplicates`) out of its training
+            side; a knowledge base never deduplicated (``metakb kb dedupe``) has no pairs.
     """
+    from metakb.workflows.duplicates import near_duplicate_map
+
     metric = default_metric(kb, space, metric)
     meta_features, performance = knowledge_base_frames(kb, space, metric)
     settings = scenario_settings(kb, space)
@@ -213,7 +219,8 @@ def evaluate_knowledge_base(
         own_folds["siamese"] = siamese_folds
     evaluation = evaluate_warm_starting(meta_features, performance, factories, ks=ks, folds=folds,
                                         defaults=default_configurations(kb, space), seed=seed,
-                                        method_folds=own_folds or None, probes=probes, progress=progress)
+                                        method_folds=own_folds or None, probes=probes, progress=progress,
+                                        near_duplicates=near_duplicate_map(kb) if drop_near_duplicates else None)
     evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
                                aslib=bool(settings), par=performance.attrs.get("par"),
                                n_meta_features=int(meta_features.shape[1]))

@@ -29,7 +29,8 @@ def test_shipped_kb_holds_the_full_matrix_and_its_models() -> None:
     with KnowledgeBase(SHIPPED, readonly=True) as kb:
         info = kb.info()
         counts = info["counts"]
-        assert info["schema_version"] == latest_version()
+        # current, or lacking only additive migrations (new tables, read as empty; #24 item 3)
+        assert info["schema_version"] + len(info["pending_migrations"]) == latest_version()
         assert counts["datasets"] >= 100 and counts["configurations"] >= 64
         assert counts["evaluations"] == counts["datasets"] * counts["configurations"]
         matrix = kb.performance_matrix("sklearn-cash", metric="balanced_accuracy")

@@ -5,7 +5,9 @@ from metakb.workflows.build import (
     DEFAULT_PROTOCOL,
     BuildReport,
     PreparedTable,
+    build_from_files,
     build_from_pmlb,
+    data_files,
     extract_meta_features,
     prepare_dataset,
     register_space,
@@ -13,4 +15,5 @@ from metakb.workflows.build import (
     write_dataset,
 )
 
-__all__ = ['BuildReport', 'DEFAULT_PROTOCOL', 'PreparedTable', 'build_from_pmlb', 'register_space', 'register_table', 'extract_meta_features', 'prepare_dataset', 'write_dataset']
+__all__ = ['BuildReport', 'DEFAULT_PROTOCOL', 'PreparedTable', 'build_from_files', 'build_from_pmlb', 'data_files',
+           'register_space', 'register_table', 'extract_meta_features', 'prepare_dataset', 'write_dataset']

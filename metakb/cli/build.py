@@ -1,10 +1,12 @@
-"""``metakb build``: evaluate the full configuration × dataset matrix of a PMLB folder."""
+"""``metakb build``: evaluate the full configuration × dataset matrix of a PMLB folder or of a
+user's own tables (``--data``)."""
 
 from __future__ import annotations
 
 import argparse
 
 from metakb.cli._common import add_db_argument, open_from_args, print_json
+from metakb.errors import ConfigError
 
 __all__ = ["register"]
 
@@ -13,14 +15,25 @@ DEFAULT_PROTOCOL = "cv:3:max_rows=1500"  # the shipped knowledge base's protocol
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``build`` command."""
-    p = subparsers.add_parser("build", help="evaluate every configuration on every PMLB dataset (resumable)",
-                              description="Evaluate the full matrix of configurations x datasets. "
-                              "Resumable and idempotent: rerun the same command to finish an interrupted build.")
+    p = subparsers.add_parser("build", help="evaluate every configuration on every PMLB dataset or data file "
+                              "(resumable)",
+                              description="Evaluate the full matrix of configurations x datasets, over a PMLB "
+                              "folder (--pmlb) or your own tables (--data FILES_OR_DIRS --target COL: CSV, TSV, "
+                              "ARFF or Parquet, optionally gzipped; a directory contributes its data files). "
+                              "Resumable and idempotent: rerun the same command to finish an interrupted build. "
+                              "Every --data file is read and its task checked before anything is written.")
     add_db_argument(p)
-    p.add_argument("--pmlb", required=True, metavar="DIR", help="PMLB folder (with index.csv and datasets/)")
-    p.add_argument("--space", default="sklearn-cash",
-                   help="search space name; its task picks the PMLB datasets: sklearn-cash (classification, "
-                        "balanced accuracy) or sklearn-cash-regression (regression, R2) (default: sklearn-cash)")
+    p.add_argument("--pmlb", metavar="DIR", help="PMLB folder (with index.csv and datasets/)")
+    p.add_argument("--data", nargs="+", metavar="PATH",
+                   help="your own data files, or directories of them (instead of --pmlb)")
+    p.add_argument("--target", metavar="COL", help="the target column of every --data file")
+    p.add_argument("--task", choices=["classification", "regression"], default=None,
+                   help="the task type of every --data file (default: declared or detected per file)")
+    p.add_argument("--space", default=None,
+                   help="search space name; with --pmlb its task picks the PMLB datasets: sklearn-cash "
+                        "(classification, balanced accuracy; the default) or sklearn-cash-regression "
+                        "(regression, R2); with --data it defaults to the files' task's space, and a file "
+                        "of the other task type is refused")
     p.add_argument("--configs", type=int, default=64, metavar="N",
                    help="configurations: the per-model defaults plus draws (default: 64)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default: 1)")
@@ -30,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-seed", type=int, default=None, metavar="SEED",
                    help="seed of splits and models only (default: --seed); another value re-evaluates "
                         "the same configurations on new splits (the matrix averages the seeds)")
-    p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these PMLB datasets")
+    p.add_argument("--datasets", nargs="+", metavar="NAME",
+                   help="only these datasets (PMLB names, or --data file names without suffixes)")
     p.add_argument("--exclude", nargs="+", default=[], metavar="NAME", help="leave these datasets out")
     p.add_argument("--max-datasets", type=int, metavar="M", help="at most M datasets (in name order)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per evaluation (default: 60)")
@@ -47,16 +61,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from metakb.workflows.build import build_from_pmlb  # lazy: keeps `metakb --help` fast
+def _check_source(args: argparse.Namespace) -> None:
+    """Exactly one of --pmlb and --data; --target and --task only with --data (one line each)."""
+    if args.pmlb and args.data:
+        raise ConfigError("--pmlb and --data are mutually exclusive: build over a PMLB folder or over your "
+                          "own data files, not both")
+    if not args.pmlb and not args.data:
+        raise ConfigError("build needs --pmlb DIR (a PMLB folder) or --data PATH... --target COL (your own files)")
+    if args.data and not args.target:
+        raise ConfigError("--data needs --target COL: the target column of the data files")
+    if args.pmlb and (args.target or args.task):
+        flag = "--target" if args.target else "--task"
+        raise ConfigError(f"{flag} applies to --data files only; PMLB datasets name their own target and task")
 
+
+def _run(args: argparse.Namespace) -> int:
+    from metakb.workflows.build import (  # lazy: keeps `metakb --help` fast
+        build_from_files,
+        build_from_pmlb,
+    )
+
+    _check_source(args)  # before the knowledge base is opened: a refused build creates no file
+    common = dict(n_configs=args.configs, jobs=args.jobs, protocol=args.protocol, seed=args.seed,
+                  eval_seed=args.eval_seed, datasets=args.datasets, exclude=args.exclude,
+                  max_datasets=args.max_datasets, timeout=args.timeout, memory_mb=args.memory_mb,
+                  meta_features_only=args.meta_features_only, with_meta_features=not args.no_meta_features,
+                  executor=args.executor, scheduler=args.scheduler, progress=not args.no_progress)
     with open_from_args(args) as kb:
-        report = build_from_pmlb(
-            kb, args.pmlb, space=args.space, n_configs=args.configs, jobs=args.jobs, protocol=args.protocol,
-            seed=args.seed, eval_seed=args.eval_seed, datasets=args.datasets, exclude=args.exclude, max_datasets=args.max_datasets,
-            timeout=args.timeout, memory_mb=args.memory_mb, meta_features_only=args.meta_features_only,
-            with_meta_features=not args.no_meta_features, executor=args.executor, scheduler=args.scheduler,
-            progress=not args.no_progress)
+        if args.data:
+            report = build_from_files(kb, args.data, args.target, space=args.space, task=args.task, **common)
+        else:
+            report = build_from_pmlb(kb, args.pmlb, space=args.space or "sklearn-cash", **common)
     if args.json:
         print_json(report.__dict__)
         return 0

@@ -1,6 +1,9 @@
-"""Workflow ``build``: every configuration of a space on every dataset of a PMLB folder.
+"""Workflow ``build``: every configuration of a space on every dataset of a PMLB folder
+(:func:`build_from_pmlb`) or of a user's own tables (:func:`build_from_files`).
 
-The build is resumable and idempotent. Its configurations are a deterministic function of the
+Both entry points select their datasets and then run one shared core (:func:`_build`) over a
+list of :class:`BuildSource` (a name, how to load the table typed for its task, and where the
+evaluation workers find it), so both follow the same protocol. The build is resumable and idempotent. Its configurations are a deterministic function of the
 space, their number and the seed (the per-model defaults first, then draws), so a rerun finds
 the same rows; evaluations are keyed by (dataset, configuration, budget, protocol, seed,
 metric) and written in small transactions as they arrive, so a rerun, or a run after
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metakb.data import Table, load_pmlb_task, pmlb_datasets, task_of_target
+from metakb.data import Table, load_pmlb_task, load_table, pmlb_datasets, task_of_target
 from metakb.data.duplicates import DatasetSignature, dataset_signature
 from metakb.errors import ConfigError, DataError
 from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protocol, evaluate_tasks
@@ -25,10 +28,14 @@ from metakb.spaces import get_search_space, sample_configurations, space_task, s
 from metakb.store import KnowledgeBase
 from metakb.workflows.duplicates import needs_signature, record_signature
 
-__all__ = ["BuildReport", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_pmlb", "register_space", "register_table",
-           "extract_meta_features", "prepare_dataset", "write_dataset"]
+__all__ = ["BuildReport", "BuildSource", "DATA_SUFFIXES", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_files",
+           "build_from_pmlb", "data_files", "register_space", "register_table", "extract_meta_features",
+           "prepare_dataset", "write_dataset"]
 
 DEFAULT_PROTOCOL = "cv:3:max_rows=1500"
+#: Suffixes of the data files a directory given to :func:`build_from_files` contributes (each
+#: optionally followed by ``.gz``); a file named explicitly may also be ``.txt``.
+DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".arff", ".parquet", ".pq")
 
 
 @dataclass
@@ -144,6 +151,16 @@ def register_table(kb: KnowledgeBase, table: Table, *, origin: str, meta_feature
     return write_dataset(kb, prepare_dataset(kb, table, meta_features=meta_features, seed=seed), origin=origin)
 
 
+@dataclass(frozen=True)
+class BuildSource:
+    """One dataset of a build: its name, a function loading its table (typed for the build's
+    task) and where the evaluation workers find its data."""
+
+    name: str
+    load: Callable[[], Table]
+    ref: DataRef
+
+
 def build_from_pmlb(
     kb: KnowledgeBase,
     pmlb_dir: str | Path,
@@ -195,10 +212,147 @@ def build_from_pmlb(
             cluster's own limits apply instead of ``timeout``/``memory_mb``).
         scheduler: address of an existing Dask scheduler (implies ``executor='dask'``).
     """
-    started = time.monotonic()
     get_search_space(space)  # validate everything before the first write
     task = space_task(space)
     proto = Protocol.for_task(protocol, task)
+    executor = _check_arguments(n_configs, jobs, executor, scheduler, timeout, memory_mb)
+    folders = _select(pmlb_datasets(pmlb_dir, task=task), datasets, exclude, max_datasets,
+                      f"PMLB {task} datasets in this folder")
+    sources = [BuildSource(f.name, functools.partial(load_pmlb_task, f, task), DataRef("pmlb", path=str(f), task=task))
+               for f in folders]
+    return _build(kb, sources, {"pmlb_dir": str(pmlb_dir)}, space=space, task=task, proto=proto,
+                  n_configs=n_configs, jobs=jobs, seed=seed, eval_seed=eval_seed, timeout=timeout,
+                  memory_mb=memory_mb, meta_features_only=meta_features_only,
+                  with_meta_features=with_meta_features, progress=progress, batch_size=batch_size,
+                  on_result=on_result, executor=executor, scheduler=scheduler)
+
+
+def data_files(data: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The data files of ``data``: files as given, and a directory's files whose name ends in
+    one of :data:`DATA_SUFFIXES` (optionally ``.gz``; not hidden, not recursive), sorted.
+
+    Raises:
+        DataError: a path that does not exist, or a directory without data files.
+    """
+    paths = [Path(data)] if isinstance(data, (str, Path)) else [Path(p) for p in data]
+    if not paths:
+        raise DataError("no data given; pass data files or a directory of them")
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                           and _data_suffix(p) in DATA_SUFFIXES)
+            if not found:
+                raise DataError(f"directory {path} holds no data files ({', '.join(DATA_SUFFIXES)}, "
+                                "optionally .gz)")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DataError(f"data path {path} does not exist")
+    return list(dict.fromkeys(files))
+
+
+def _data_suffix(path: Path) -> str:
+    """The format suffix of a file name (the one before ``.gz``), lower case."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def build_from_files(
+    kb: KnowledgeBase,
+    data: str | Path | Sequence[str | Path],
+    target: str,
+    *,
+    space: str | None = None,
+    task: str | None = None,
+    n_configs: int = 64,
+    jobs: int = 1,
+    protocol: str = DEFAULT_PROTOCOL,
+    seed: int = 0,
+    eval_seed: int | None = None,
+    datasets: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    max_datasets: int | None = None,
+    timeout: float = 60.0,
+    memory_mb: int = 4096,
+    meta_features_only: bool = False,
+    with_meta_features: bool = True,
+    progress: bool = True,
+    batch_size: int = 25,
+    on_result: Callable[[int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> BuildReport:
+    """Evaluate every configuration on every one of a user's own tables (``metakb build --data``).
+
+    The same resumable, idempotent protocol as :func:`build_from_pmlb` (one shared core): a
+    rerun evaluates only the missing cells. Every file is loaded and its task resolved
+    (:func:`metakb.workflows.task.resolve_task`: ``task`` if given, else declared or detected
+    from the target) before anything is written; the space is ``space``, else the CASH space of
+    the files' task. A file of the other task type than the space, files of both task types
+    without a ``space``, an unreadable file or one without the ``target`` column are refused
+    with one line, and nothing is written.
+
+    Args:
+        data: a data file, a directory of them (see :func:`data_files`), or a list of both.
+        target: the target column, the same in every file.
+        space: the search space (default: the files' task's CASH space).
+        task: ``classification`` or ``regression`` for every file (default: per file, detected).
+        datasets / exclude / max_datasets: which files, by dataset name (the file name without
+            its suffixes; two files may not share one).
+        Other arguments: as :func:`build_from_pmlb`.
+
+    Raises:
+        DataError: a file cannot be read or has no usable target; two files share a name.
+        SpaceError: a file's task type is not the space's.
+        ConfigError: a bad argument, or files of both task types and no ``space``.
+    """
+    from metakb.workflows.task import resolve_task
+
+    if space is not None:
+        get_search_space(space)
+    executor = _check_arguments(n_configs, jobs, executor, scheduler, timeout, memory_mb)
+    files = data_files(data)
+    names: dict[str, Path] = {}
+    for path in files:
+        name = path.name.split(".")[0]
+        if name in names:
+            raise DataError(f"data files {names[name]} and {path} are both named {name!r}; rename one")
+        names[name] = path
+    chosen = _select(list(names), datasets, exclude, max_datasets, "among the data files")
+    setups = []
+    for name in chosen:
+        setups.append((names[name], resolve_task(load_table(names[name], target, name=name), task=task, space=space)))
+    kinds = {setup.task for _, setup in setups}
+    if len(kinds) > 1:
+        by_task = {k: [s.table.name for _, s in setups if s.task == k] for k in sorted(kinds)}
+        raise ConfigError(f"the data files hold both task types ({by_task}); give --space to choose one, or build "
+                          "each task type's files separately")
+    kind = kinds.pop()
+    chosen_space = setups[0][1].space
+    proto = Protocol.for_task(protocol, kind)
+    sources = [BuildSource(s.table.name, functools.partial(_loaded, s.table),
+                           DataRef("file", path=str(path), target=target, task=kind))
+               for path, s in setups]
+    return _build(kb, sources, {"data": [str(p.resolve()) for p, _ in setups], "target": target},
+                  space=chosen_space, task=kind, proto=proto, n_configs=n_configs, jobs=jobs, seed=seed,
+                  eval_seed=eval_seed, timeout=timeout, memory_mb=memory_mb,
+                  meta_features_only=meta_features_only, with_meta_features=with_meta_features,
+                  progress=progress, batch_size=batch_size, on_result=on_result, executor=executor,
+                  scheduler=scheduler)
+
+
+def _loaded(table: Table) -> Table:
+    """A table loaded (and checked) before the build started."""
+    return table
+
+
+def _check_arguments(n_configs: int, jobs: int, executor: str, scheduler: str | None, timeout: float,
+                     memory_mb: int) -> str:
+    """Refuse a bad build argument with one line naming it; return the executor to use."""
     if n_configs < 1:
         raise ConfigError(f"--configs must be >= 1, got {n_configs}")
     if jobs < 1:
@@ -211,10 +365,20 @@ def build_from_pmlb(
         raise ConfigError(f"--timeout must be > 0 seconds, got {timeout}")
     if memory_mb < 0:
         raise ConfigError(f"--memory-mb must be >= 0 MiB (0: none), got {memory_mb}")
-    folders = _select(pmlb_datasets(pmlb_dir, task=task), datasets, exclude, max_datasets, task)
+    return executor
+
+
+def _build(kb: KnowledgeBase, sources: list[BuildSource], source_settings: dict[str, Any], *, space: str, task: str,
+           proto: Protocol, n_configs: int, jobs: int, seed: int, eval_seed: int | None, timeout: float,
+           memory_mb: int, meta_features_only: bool, with_meta_features: bool, progress: bool, batch_size: int,
+           on_result: Callable[[int], None] | None, executor: str, scheduler: str | None) -> BuildReport:
+    """The build protocol shared by every entry point, after its arguments were checked: one
+    ``build`` run, the space's configurations, the datasets with their meta-features and
+    signatures, then every missing cell of the matrix."""
+    started = time.monotonic()
     eval_seed = seed if eval_seed is None else int(eval_seed)
-    settings = {"pmlb_dir": str(pmlb_dir), "space": space, "n_configs": n_configs, "jobs": jobs,
-                "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [f.name for f in folders],
+    settings = {**source_settings, "space": space, "n_configs": n_configs, "jobs": jobs,
+                "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [s.name for s in sources],
                 "timeout": timeout, "memory_mb": memory_mb}
     with kb.transaction():  # a space refused by the store (another definition) leaves no run
         kb.interrupt_stale_runs("build")  # a killed build's run: this build takes up its work
@@ -224,11 +388,11 @@ def build_from_pmlb(
     report = BuildReport(run_id=run_id)
     try:
         report.configurations = len(config_ids)
-        registered = _register_datasets(kb, folders, origin, with_meta_features, seed, report, progress, task)
+        registered = _register_datasets(kb, sources, origin, with_meta_features, seed, report, progress)
         report.datasets = len(registered)
         if not meta_features_only:
             with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
-                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool), task,
+                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
                                  origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
@@ -243,21 +407,26 @@ def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:
     return {"timeout": timeout, "memory_mb": memory_mb} if executor == "local" else {}
 
 
-def _select(folders: list[Path], names: Sequence[str] | None, exclude: Iterable[str],
-            limit: int | None, task: str = "classification") -> list[Path]:
-    by_name = {f.name: f for f in folders}
+_Item = Any  # a PMLB folder (Path) or a dataset name
+
+
+def _select(items: list[_Item], names: Sequence[str] | None, exclude: Iterable[str],
+            limit: int | None, where: str) -> list[_Item]:
+    """The items (named by ``Path.name`` or themselves) that ``--datasets``, ``--exclude`` and
+    ``--max-datasets`` keep; ``where`` ends the message about unknown names."""
+    by_name = {(i.name if isinstance(i, Path) else str(i)): i for i in items}
     if names:
         unknown = sorted(set(names) - set(by_name))
         if unknown:
-            raise DataError(f"datasets {unknown} are not PMLB {task} datasets in this folder")
-        folders = [by_name[n] for n in names]
+            raise DataError(f"datasets {unknown} are not {where}")
+        items = [by_name[n] for n in names]
     excluded = set(exclude)
-    folders = [f for f in folders if f.name not in excluded]
+    items = [i for i in items if (i.name if isinstance(i, Path) else str(i)) not in excluded]
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"--max-datasets must be >= 1, got {limit}")
-        folders = folders[:limit]
-    return folders
+        items = items[:limit]
+    return items
 
 
 def _progress(iterable: Any, progress: bool, **kwargs: Any) -> Any:
@@ -268,18 +437,18 @@ def _progress(iterable: Any, progress: bool, **kwargs: Any) -> Any:
     return tqdm(iterable, **kwargs)
 
 
-def _register_datasets(kb: KnowledgeBase, folders: list[Path], origin: str, with_mf: bool, seed: int,
-                       report: BuildReport, progress: bool, task: str) -> list[tuple[int, Path]]:
-    registered = []
-    for folder in _progress(folders, progress, desc="datasets + meta-features", unit="dataset"):
+def _register_datasets(kb: KnowledgeBase, sources: list[BuildSource], origin: str, with_mf: bool, seed: int,
+                       report: BuildReport, progress: bool) -> list[tuple[int, DataRef]]:
+    registered: dict[int, DataRef] = {}
+    for source in _progress(sources, progress, desc="datasets + meta-features", unit="dataset"):
         try:  # a dataset that cannot be loaded or registered is skipped (and reported), not fatal
-            table = load_pmlb_task(folder, task)
+            table = source.load()
             dataset_id = register_table(kb, table, origin=origin, meta_features=with_mf, seed=seed)
         except DataError as exc:
-            report.failed_datasets[folder.name] = str(exc)
+            report.failed_datasets[source.name] = str(exc)
             continue
-        registered.append((dataset_id, folder))
-    return registered
+        registered.setdefault(dataset_id, source.ref)  # the same content twice is one dataset
+    return list(registered.items())
 
 
 def _results_source(executor: Executor) -> Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]]:
@@ -287,16 +456,15 @@ def _results_source(executor: Executor) -> Callable[[list[EvaluationTask]], Iter
     return functools.partial(evaluate_tasks, executor)
 
 
-def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, Path]], space_id: int, config_ids: list[int],
+def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, DataRef]], space_id: int, config_ids: list[int],
                      proto: Protocol, seed: int,
                      source: Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]],
-                     task: str, origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
+                     origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
                      on_result: Callable[[int], None] | None) -> None:
     done = kb.evaluated_keys(protocol=proto.key(), metric=proto.metric, space_id=space_id)
     configs = {cid: kb.get_configuration(cid) for cid in config_ids}
     tasks = []
-    for dataset_id, folder in registered:
-        ref = DataRef("pmlb", path=str(folder), task=task)
+    for dataset_id, ref in registered:
         for cid in config_ids:
             if (dataset_id, cid, 1.0, seed) in done:
                 report.skipped_existing += 1

@@ -30,6 +30,7 @@ _LAZY = {
     "run_configuration": "metakb.workflows.run",
     "build_from_pmlb": "metakb.workflows.build",
     "AutoMLClassifier": "metakb.automl",
+    "AutoMLRegressor": "metakb.automl",
 }
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "run_configuration",
     "build_from_pmlb",
     "AutoMLClassifier",
+    "AutoMLRegressor",
     "MetaKBError",
     "ConfigError",
     "DataError",

@@ -1,8 +1,11 @@
 """Safe model files: ``skops.io`` with an explicit list of trusted types, and metakb's own header.
 
 A model file is a skops zip archive with one extra member, ``metakb.json``: the format name and
-version, the metakb version that wrote it, the configuration(s) and ensemble weights, the
-training data's content hash and its feature columns. :func:`load_model` reads that header
+version, the metakb version that wrote it, the task type (``classification`` or
+``regression``), the configuration(s) and ensemble weights, the training data's content hash
+and its feature columns. A classifier's file keeps format version 1 (a header without a task
+is a classifier's); a regressor's is format version 2, so a metakb that predates regression
+refuses it as "written by a newer metakb" instead of misreading it. :func:`load_model` reads that header
 first and refuses, with one line, a file that is not a zip archive (not a metakb model), a
 truncated or damaged archive, an archive without metakb's header, a model written by a newer
 metakb, and any type outside :data:`TRUSTED_TYPES`; nothing is ever unpickled.
@@ -26,11 +29,17 @@ from metakb.errors import ConfigError, DataError
 __all__ = ["MODEL_FORMAT", "FORMAT_VERSION", "TRUSTED_TYPES", "MetaKBModel", "load_model", "save_model"]
 
 MODEL_FORMAT = "metakb-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# the format version a model of each task type is written with (the newest one it needs)
+_TASK_FORMAT = {"classification": 1, "regression": 2}
 _HEADER = "metakb.json"
-# Types in a fitted sklearn-cash pipeline that skops does not trust by default (found by
-# dumping every classifier with every scaler and encoder); nothing else is loaded.
+# Types in a fitted sklearn-cash or sklearn-cash-regression pipeline that skops does not trust
+# by default (found by dumping every classifier with every scaler and encoder, and every
+# regressor with every target transform); nothing else is loaded. The regression space adds
+# only its own target wrapper (plain attributes: a transform name, two floats, a fitted
+# scikit-learn regressor and an optional QuantileTransformer).
 TRUSTED_TYPES = (
+    "metakb.spaces._cash_regression.TargetTransformRegressor",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
@@ -46,16 +55,20 @@ class MetaKBModel:
     """A model read by :func:`load_model`: predicts from a frame with the training columns.
 
     Attributes:
-        metadata: the file's header (metakb version, configurations, weights, training hash,
-            feature columns, protocol, internal scores).
-        classes_: the class labels as given to ``fit``.
+        metadata: the file's header (metakb version, task, configurations, weights, training
+            hash, feature columns, protocol, internal scores).
+        task: ``classification`` or ``regression``.
+        classes_: the class labels as given to ``fit`` (None for a regression model).
     """
 
     def __init__(self, pipelines: Any, metadata: dict[str, Any]) -> None:
         self.pipelines = pipelines
         self.metadata = metadata
-        self.classes_ = np.asarray(metadata["labels"], dtype=object if any(
-            isinstance(v, str) for v in metadata["labels"]) else None)
+        self.task = str(metadata.get("task") or "classification")
+        self.classes_: np.ndarray | None = None
+        if self.task == "classification":
+            self.classes_ = np.asarray(metadata["labels"], dtype=object if any(
+                isinstance(v, str) for v in metadata["labels"]) else None)
 
     @property
     def feature_columns(self) -> list[str]:
@@ -69,11 +82,19 @@ class MetaKBModel:
                                target=self.metadata.get("target"))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Probabilities, columns in the order of ``classes_``."""
+        """Probabilities, columns in the order of ``classes_`` (a classification model only).
+
+        Raises:
+            ConfigError: a regression model, which predicts numbers, not class probabilities.
+        """
+        if self.classes_ is None:
+            raise ConfigError("a regression model predicts numbers; it has no class probabilities")
         return self.pipelines.predict_proba(self._features(frame))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """The predicted labels."""
+        """The predicted labels, or a regression model's predicted values (float64)."""
+        if self.classes_ is None:
+            return np.asarray(self.pipelines.predict(self._features(frame)), dtype=float)
         return self.classes_[np.argmax(self.predict_proba(frame), axis=1)]
 
 
@@ -87,7 +108,8 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 
 def save_model(estimator: Any, path: str | Path) -> Path:
-    """Write a fitted :class:`~metakb.automl.AutoMLClassifier` to ``path`` (atomic: temp + rename).
+    """Write a fitted :class:`~metakb.automl.AutoMLClassifier` or
+    :class:`~metakb.automl.AutoMLRegressor` to ``path`` (atomic: temp + rename).
 
     Raises:
         ConfigError: the estimator is not fitted, or the folder of ``path`` does not exist.
@@ -105,12 +127,16 @@ def save_model(estimator: Any, path: str | Path) -> Path:
     if path.is_dir():
         raise ConfigError(f"model path {path} is a directory, expected a file name")
     pipelines = estimator.pipelines_
-    payload = {"classes": [str(c) for c in pipelines.classes],
+    task = getattr(pipelines, "task", "classification")
+    classification = task == "classification"
+    payload = {"task": task,
+               "classes": [str(c) for c in pipelines.classes] if classification else [],
                "members": [[float(w), dict(c), p] for w, c, p in pipelines.members],
                "columns": list(pipelines.columns),
                "categorical": [bool(v) for v in pipelines.categorical]}
     header = to_builtin({
-        "format": MODEL_FORMAT, "format_version": FORMAT_VERSION, "metakb_version": __version__,
+        "format": MODEL_FORMAT, "format_version": _TASK_FORMAT[task], "metakb_version": __version__,
+        "task": task,
         "configurations": [dict(c) for _, c, _ in pipelines.members],
         "weights": [float(w) for w, _, _ in pipelines.members],
         "best_config": getattr(estimator, "best_config_", None),
@@ -122,7 +148,7 @@ def save_model(estimator: Any, path: str | Path) -> Path:
         "feature_columns": list(pipelines.columns),
         "categorical": [bool(v) for v in pipelines.categorical],
         "target": getattr(estimator, "target_", None),
-        "labels": [_plain(v) for v in estimator.classes_],
+        "labels": [_plain(v) for v in estimator.classes_] if classification else None,
     })
     buffer = io.BytesIO(sio.dumps(payload))
     with zipfile.ZipFile(buffer, "a") as archive:
@@ -188,8 +214,12 @@ def load_model(path: str | Path) -> MetaKBModel:
     import skops.io as sio
 
     from metakb.automl._estimator import FittedPipelines
+    from metakb.automl._regressor import FittedRegressionPipelines
 
     header = read_header(path)
+    task = header.get("task") or "classification"
+    if task not in _TASK_FORMAT:
+        raise DataError(f"model file {path} names an unknown task {task!r}; expected one of {sorted(_TASK_FORMAT)}")
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # noqa: BLE001 - skops' own parse errors: a damaged file
@@ -202,10 +232,19 @@ def load_model(path: str | Path) -> MetaKBModel:
     except Exception as exc:  # noqa: BLE001 - skops/numpy errors of a damaged archive
         raise DataError(f"model file {path} cannot be loaded ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc
+    if not isinstance(payload, dict):
+        raise DataError(f"{path} is not a metakb model file (its content has no fitted pipelines)")
+    if payload.get("task", "classification") != task:
+        raise DataError(f"model file {path} is damaged: its header says {task} but its content "
+                        f"holds a {payload.get('task', 'classification')} model")
     try:
-        pipelines = FittedPipelines(np.asarray(payload["classes"]),
-                                    [(float(w), dict(c), p) for w, c, p in payload["members"]],
-                                    list(payload["columns"]), np.asarray(payload["categorical"]))
+        members = [(float(w), dict(c), p) for w, c, p in payload["members"]]
+        columns, categorical = list(payload["columns"]), np.asarray(payload["categorical"])
+        pipelines: FittedPipelines | FittedRegressionPipelines
+        if task == "regression":
+            pipelines = FittedRegressionPipelines(members, columns, categorical)
+        else:
+            pipelines = FittedPipelines(np.asarray(payload["classes"]), members, columns, categorical)
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{path} is not a metakb model file (its content has no fitted pipelines)") from exc
     return MetaKBModel(pipelines, header)

@@ -28,6 +28,11 @@ def selection_protocol(n_rows: int, min_class_count: int | None = None) -> str:
     When the rarest class has fewer rows than folds the split is not stratified (the protocol
     falls back to plain k-fold); ``min_class_count`` below 5 on a table of at most 5000 rows
     lowers the folds to 3 (or 2) so that the rare class still appears in most test folds.
+
+    A regression (:class:`~metakb.automl.AutoMLRegressor`) has no classes: it passes no
+    ``min_class_count`` and gets the same three row thresholds; its splits and subsamples are
+    plain shuffled, seeded ``KFold`` / random ones (:func:`metakb.evaluation.split_indices`
+    tells a float target from class labels).
     """
     if n_rows <= CV_ROWS:
         folds = 5

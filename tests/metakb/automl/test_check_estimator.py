@@ -1,6 +1,6 @@
 """scikit-learn's estimator checks (slow: every fit starts a worker and computes meta-features).
 
-Expected failures, and why:
+Expected failures of both AutoMLClassifier and AutoMLRegressor, and why:
 
 * ``check_dtype_object``: a column holding dict objects is text with non-numeric garbage for
   metakb's loader, refused with a one-line DataError instead of coerced.
@@ -15,7 +15,7 @@ import warnings
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from metakb.automl import AutoMLClassifier
+from metakb.automl import AutoMLClassifier, AutoMLRegressor
 
 EXPECTED = {
     "check_dtype_object": "dict objects in a column are refused as non-numeric garbage",
@@ -29,6 +29,17 @@ EXPECTED = {
                       ensemble_size=1)],
     expected_failed_checks=lambda est: EXPECTED)
 def test_sklearn_compatible(estimator, check) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    [AutoMLRegressor(time_budget=None, n_evaluations=1, warm_start="none", kb=":memory:",
+                     ensemble_size=1)],
+    expected_failed_checks=lambda est: EXPECTED)
+def test_sklearn_compatible_regressor(estimator, check) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)

@@ -152,7 +152,7 @@ def _table_from_xy(X: Any, y: Any) -> Any:
             non-numeric or infinite value, or is constant (one line each).
     """
     from metakb.data import table_from_frame
-    from metakb.data._task import regression_target
+    from metakb.data import regression_target
 
     frame, y = _checked_xy(X, y, "AutoMLRegressor", "two rows")
     values = regression_target(y, name="y")

@@ -15,9 +15,10 @@ from metakb.data._task import (
     as_task_table,
     detect_task,
     load_pmlb_task,
+    regression_target,
     require_classification,
     task_of_target,
 )
 
 __all__ = ["as_task_table", "detect_task", "load_pmlb_task", "task_of_target", "Table", "load_table", "load_pmlb", "table_from_frame", "pmlb_datasets", "NA_VALUES", "check_rows",
-           "read_frame", "coerce_column", "require_classification"]
+           "read_frame", "coerce_column", "require_classification", "regression_target"]

@@ -78,6 +78,22 @@ class Context:
         return self.data.target
 
     @cached_property
+    def target_stats(self) -> ColumnStats:
+        """Statistics of the regression target as a one-column matrix."""
+        return ColumnStats(self.target[:, None])
+
+    @cached_property
+    def binned_target(self) -> np.ndarray:
+        """The regression target discretised like a numeric attribute (codes ``0..k-1``).
+
+        It is the class of the regression's information-theoretic features (``y_ent``,
+        ``attr_y_mi``); the edges come from the sorted target of :attr:`target_stats`.
+        """
+        from meta_features._info_theory import _bin_codes
+
+        return _bin_codes(self.target[:, None], self.target_stats.sorted)[:, 0]
+
+    @cached_property
     def class_counts(self) -> np.ndarray:
         """Instances per class of the (subsampled) data, classes in code order."""
         return np.bincount(self.data.y, minlength=len(self.data.classes)).astype(float)
@@ -142,10 +158,16 @@ class Context:
 
     @cached_property
     def discretised(self) -> np.ndarray:
-        """All attributes as small non-negative integers (-1 for missing); see _info_theory."""
-        from meta_features._info_theory import discretise
+        """All attributes as small non-negative integers (-1 for missing); see _info_theory.
 
-        return discretise(self.data.X, self.data.categorical)
+        The bin edges are read from the sorted columns of :attr:`all_stats`, which the
+        statistical group shares.
+        """
+        from meta_features._info_theory import _bin_codes, discretise
+
+        if self.n and not self.data.categorical.any():  # every column numeric: binned as is
+            return _bin_codes(self.data.X, self.all_stats.sorted)
+        return discretise(self.data.X, self.data.categorical, sorted_columns=self.all_stats.sorted)
 
 
 def _impute_mean(N: np.ndarray, means: np.ndarray) -> np.ndarray:

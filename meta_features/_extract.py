@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -12,7 +15,7 @@ from threadpoolctl import ThreadpoolController
 from meta_features._context import Context
 from meta_features._data import Prepared, prepare
 from meta_features._registry import GROUPS, TASKS, Feature, features_of
-from meta_features._summary import check_summary, summarise
+from meta_features._summary import check_summary, summarise_many
 from metakb.errors import ConfigError
 
 __all__ = ["MetaFeatureResult", "extract", "check_groups", "EXTRACTOR_VERSION", "SUBSAMPLED_GROUPS"]
@@ -103,7 +106,7 @@ def extract(
     start = time.perf_counter()
     # The matrices here are small: BLAS threads only contend with each other (and with
     # whatever else runs), so one thread is both faster and reproducible.
-    with _controller().limit(limits=1):
+    with _one_thread():
         return _run(X, y, chosen, summaries, categorical, time_budget, seed, max_rows,
                     max_attr_pairs, start, task)
 
@@ -125,6 +128,7 @@ def _run(X: Any, y: Any, chosen: tuple[str, ...], summaries: tuple[str, ...], ca
         for feature in features_of(group, task):
             ctx.current = feature.name
             out.add(feature, feature.function(ctx), ctx.reasons.get(feature.name))
+        out.flush()
         seconds[group] = time.perf_counter() - t0
     notes: dict[str, Any] = {
         "extractor_version": EXTRACTOR_VERSION,
@@ -141,7 +145,13 @@ def _run(X: Any, y: Any, chosen: tuple[str, ...], summaries: tuple[str, ...], ca
 
 
 class _Collector:
-    """Gathers values (summarised when multi-valued), their groups and the NaN reasons."""
+    """Gathers values (summarised when multi-valued), their groups and the NaN reasons.
+
+    :meth:`add` only queues a feature's raw values; :meth:`flush` (once per group) summarises
+    all queued multi-valued features together (:func:`summarise_many`: one numpy call per
+    summary for all features with as many values, rather than one per feature) and then
+    stores every queued feature in the order it was added.
+    """
 
     def __init__(self, summaries: tuple[str, ...]) -> None:
         self.summaries = summaries
@@ -149,24 +159,60 @@ class _Collector:
         self.groups: dict[str, str] = {}
         self.nan_reasons: dict[str, str] = {}
         self.partial: dict[str, str] = {}
+        self._queue: list[tuple[Feature, Any, str | None]] = []
 
     def add(self, feature: Feature, raw: Any, reason: str | None) -> None:
-        if not feature.multi:
-            self._put(feature.name, float(raw), feature.group, reason or "undefined for this dataset")
-            return
-        arr = np.asarray(raw, dtype=float).ravel()
-        for s, v in summarise(arr, self.summaries).items():
-            self._put(f"{feature.name}.{s}", v, feature.group, _multi_reason(arr, s, reason))
-        if reason and np.isfinite(arr).any():
-            self.partial[feature.name] = reason
+        """Queue one feature's value (a number) or values (an array, to be summarised)."""
+        # an array is copied: later features cannot change it before it is summarised
+        value = np.array(raw, dtype=float).ravel() if feature.multi else float(raw)
+        self._queue.append((feature, value, reason))
 
-    def _put(self, key: str, value: float, group: str, reason: str) -> None:
-        self.values[key], self.groups[key] = value, group
-        if np.isnan(value):
-            self.nan_reasons[key] = reason
+    def flush(self) -> None:
+        """Summarise and store the queued features (values, groups and reasons in queue order)."""
+        queue, self._queue = self._queue, []
+        summarised = iter(summarise_many([raw for feature, raw, _ in queue if feature.multi], self.summaries))
+        keys: list[str] = []
+        values: list[float] = []
+        groups: list[str] = []
+        for feature, raw, reason in queue:
+            if not feature.multi:
+                keys.append(feature.name)
+                values.append(raw)
+                groups.append(feature.group)
+                if raw != raw:  # NaN
+                    self.nan_reasons[feature.name] = reason or "undefined for this dataset"
+                continue
+            names, (row, defined) = _keys(feature.name, self.summaries), next(summarised)
+            keys.extend(names)
+            values.extend(row)
+            groups.extend([feature.group] * len(names))
+            total = sum(row)
+            if total != total:  # a NaN (or infinities of both signs); reasons only then
+                for key, s, v in zip(names, self.summaries, row, strict=True):
+                    if v != v:
+                        self.nan_reasons[key] = _multi_reason(defined, s, reason)
+            if reason and defined:
+                self.partial[feature.name] = reason
+        self.values.update(zip(keys, values, strict=True))
+        self.groups.update(zip(keys, groups, strict=True))
+
+
+@functools.lru_cache(maxsize=1024)
+def _keys(name: str, summaries: tuple[str, ...]) -> tuple[str, ...]:
+    """The value names ``name.summary`` of a summarised feature."""
+    return tuple(f"{name}.{s}" for s in summaries)
 
 
 _CONTROLLER: list[ThreadpoolController] = []
+
+
+def _one_thread() -> AbstractContextManager[object]:
+    """BLAS and OpenMP limited to one thread; nothing to do (and nothing done, which saves the
+    ~10 us of setting and restoring the limits) when every library already uses one."""
+    controller = _controller()
+    if all(lib.num_threads == 1 for lib in controller.lib_controllers):
+        return contextlib.nullcontext()
+    return controller.limit(limits=1)
 
 
 def _controller() -> ThreadpoolController:
@@ -176,8 +222,8 @@ def _controller() -> ThreadpoolController:
     return _CONTROLLER[0]
 
 
-def _multi_reason(arr: np.ndarray, summary: str, reason: str | None) -> str:
-    defined = int(np.isfinite(arr).sum())
+def _multi_reason(defined: int, summary: str, reason: str | None) -> str:
+    """Why ``summary`` of a feature with ``defined`` finite values is NaN."""
     if defined == 0:
         return reason or "no value to summarise"
     if defined == 1 and summary in ("sd", "skewness", "kurtosis"):

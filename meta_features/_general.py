@@ -33,12 +33,12 @@ def nr_attr(ctx: Context) -> float:
 
 @register("nr_num", G, "Number of numeric attributes.", tasks=BOTH)
 def nr_num(ctx: Context) -> float:
-    return float((~ctx.full.categorical).sum())
+    return ctx.memo("nr_num", lambda: float((~ctx.full.categorical).sum()))  # several ratios use it
 
 
 @register("nr_cat", G, "Number of categorical attributes.", tasks=BOTH)
 def nr_cat(ctx: Context) -> float:
-    return float(ctx.full.categorical.sum())
+    return ctx.memo("nr_cat", lambda: float(ctx.full.categorical.sum()))
 
 
 @register("nr_bin", G, "Number of attributes with exactly two distinct present values.", tasks=BOTH)
@@ -145,6 +145,8 @@ def pct_missing(ctx: Context) -> float:
 
 @register("nr_inst_missing", G, "Number of instances with at least one missing value.", tasks=BOTH)
 def nr_inst_missing(ctx: Context) -> float:
+    if _full_stats(ctx).complete:
+        return 0.0  # no missing value at all: no row scan
     return float(np.isnan(ctx.full.X).any(axis=1).sum())
 
 

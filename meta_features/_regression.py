@@ -37,7 +37,7 @@ from sklearn.model_selection import KFold
 
 from meta_features._columns import ColumnStats
 from meta_features._context import Context
-from meta_features._info_theory import _entropy_rows, _Tables, discretise
+from meta_features._info_theory import _entropy_rows, entropies
 from meta_features._learners import one_nn
 from meta_features._registry import register
 
@@ -49,7 +49,7 @@ REG = ("regression",)
 
 # ---------------------------------------------------------------------- target statistics
 def _target_stats(ctx: Context) -> ColumnStats:
-    return ctx.memo("target_stats", lambda: ColumnStats(ctx.target[:, None]))
+    return ctx.target_stats
 
 
 @register("y_skewness", S, "Skewness m3/s^3 (s with ddof=1) of the target.", tasks=REG)
@@ -77,12 +77,14 @@ def y_outliers(ctx: Context) -> float:
     q1, q3 = float(st.q1[0]), float(st.q3[0])
     whisker = 1.5 * (q3 - q1)
     y = ctx.target
-    return float(np.mean((y < q1 - whisker) | (y > q3 + whisker)))
+    # the mean of the outlier mask (np.mean of bools: the exact count over n)
+    return float(np.count_nonzero((y < q1 - whisker) | (y > q3 + whisker)) / y.size)
 
 
 @register("y_distinct", S, "Share of distinct values among the target's values.", tasks=REG)
 def y_distinct(ctx: Context) -> float:
-    return float(np.unique(ctx.target).size / ctx.target.size)
+    # distinct values counted on the sorted target (as np.unique counts them)
+    return float(_target_stats(ctx).n_distinct[0] / ctx.target.size)
 
 
 @register("attr_y_cor", S, "Absolute Pearson correlation of each numeric attribute with the target.",
@@ -92,9 +94,18 @@ def attr_y_cor(ctx: Context) -> np.ndarray:
     if N.shape[1] == 0:
         ctx.undefined("no numeric attribute")
         return np.empty(0)
-    y = ctx.target - ctx.target.mean()
-    centred = N - N.mean(axis=0)
-    norms = np.sqrt((centred ** 2).sum(axis=0)) * np.sqrt((y ** 2).sum())
+    # The centred columns and their sums of squares are the column statistics' (the same
+    # reductions of the same arrays: np.mean's sum and division, x ** 2 is x * x), for the
+    # target always and for the attributes when nothing was imputed.
+    target = ctx.target_stats
+    y = target.centred[:, 0]
+    st = ctx.numeric_stats
+    if N is ctx.numeric and st.complete:
+        centred, squares = st.centred, st.sum_squares
+    else:
+        centred = N - N.mean(axis=0)
+        squares = (centred ** 2).sum(axis=0)
+    norms = np.sqrt(squares) * np.sqrt(target.sum_squares[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.abs(centred.T @ y) / norms
     r = np.where(norms > 0, np.clip(r, 0.0, 1.0), np.nan)
@@ -104,27 +115,18 @@ def attr_y_cor(ctx: Context) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- information theory
-def _binned_target(ctx: Context) -> np.ndarray:
-    return ctx.memo("binned_target", lambda: discretise(ctx.target[:, None], np.zeros(1, bool))[:, 0])
-
-
 @register("y_ent", I, "Entropy (bits) of the target cut into int(n^(1/3)) equal-frequency bins.",
           tasks=REG)
 def y_ent(ctx: Context) -> float:
-    counts = np.bincount(_binned_target(ctx)).astype(float)
+    counts = np.bincount(ctx.binned_target).astype(float)
     return float(_entropy_rows(counts[None, :])[0])
 
 
 @register("attr_y_mi", I, "Mutual information (bits) of each discretised attribute with the binned "
           "target.", cost="medium", multi=True, tasks=REG)
 def attr_y_mi(ctx: Context) -> np.ndarray:
-    D = ctx.discretised
-    codes = _binned_target(ctx)
-    tables = _Tables(D, codes, int(codes.max()) + 1)
-    d = D.shape[1]
-    h_x = _entropy_rows(tables.attr_counts)
-    h_y = _entropy_rows(tables.class_counts)
-    h_xy = _entropy_rows(tables.joint.reshape(d, -1))
+    # the info-theory group's tables of a regression have the binned target as their class
+    h_x, h_y, h_xy = entropies(ctx)
     return np.clip(h_x + h_y - h_xy, 0.0, None)
 
 

@@ -13,6 +13,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -31,6 +32,11 @@ S = "statistical"
 #: test itself on one clean column (the inner function is what the wrapper calls, so the
 #: results are the same; the public function is the fallback if scipy stops exposing it).
 _shapiro = getattr(scipy.stats.shapiro, "__wrapped__", scipy.stats.shapiro)
+
+try:  # the routine scipy's shapiro calls; see _shapiro_p
+    from scipy.stats._ansari_swilk_statistics import swilk as _swilk
+except ImportError:  # pragma: no cover - a scipy without it: the public test
+    _swilk = None
 
 
 def _stats(ctx: Context) -> ColumnStats:
@@ -117,9 +123,10 @@ def kurtosis(ctx: Context) -> np.ndarray:
 @register("g_mean", S, "Geometric mean of each numeric attribute (0 if its minimum is 0).",
           multi=True, tasks=BOTH)
 def g_mean(ctx: Context) -> np.ndarray:
-    st = _stats(ctx)
+    st, N = _stats(ctx), ctx.numeric
     with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(ctx.numeric > 0, np.log(np.where(ctx.numeric > 0, ctx.numeric, 1.0)), 0.0)
+        logs = np.zeros_like(N)  # log of the positive values, 0 elsewhere (NaN included)
+        np.log(N, out=logs, where=N > 0)
         g = np.exp(logs.sum(axis=0) / st.count)
     g = np.where(st.min < 1e-10, 0.0, g)
     return _per_attr(ctx, np.where(st.min < 0, np.nan, g),
@@ -129,10 +136,18 @@ def g_mean(ctx: Context) -> np.ndarray:
 @register("h_mean", S, "Harmonic mean of each numeric attribute (0 if it has a zero).",
           multi=True, tasks=BOTH)
 def h_mean(ctx: Context) -> np.ndarray:
-    st = _stats(ctx)
+    st, N = _stats(ctx), ctx.numeric
+    zero = N == 0
+    has_zero = zero.any(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = st.count / np.nansum(1.0 / np.where(ctx.numeric == 0, np.nan, ctx.numeric), axis=0)
-    has_zero = (ctx.numeric == 0).any(axis=0)
+        if st.complete:
+            # nansum of 1/x with the zeros left out: the same sum with 0 in their place
+            # (nansum replaces NaN by 0 in a copy of the same layout, then sums)
+            inverse = np.zeros_like(N)
+            np.divide(1.0, N, out=inverse, where=~zero)
+            h = st.count / np.add.reduce(inverse, axis=0)
+        else:
+            h = st.count / np.nansum(1.0 / np.where(zero, np.nan, N), axis=0)
     h = np.where(has_zero, 0.0, h)
     return _per_attr(ctx, np.where(st.min < 0, np.nan, h),
                      "undefined for attributes with negative values")
@@ -156,13 +171,27 @@ def sparsity(ctx: Context) -> np.ndarray:
                      "undefined for attributes with fewer than two present values")
 
 
+def _lower(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the pairs below the diagonal of the covariance matrix."""
+    return _tril(len(ctx.pair_columns))
+
+
+@functools.lru_cache(maxsize=16)
+def _tril(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.tril_indices(p, k=-1)``, computed once per size (read-only)."""
+    rows, cols = np.tril_indices(p, k=-1)
+    rows.setflags(write=False)
+    cols.setflags(write=False)
+    return rows, cols
+
+
 @register("cor", S, "Absolute Pearson correlation of each pair of numeric attributes.",
           cost="medium", multi=True, tasks=BOTH)
 def cor(ctx: Context) -> np.ndarray:
     if ctx.numeric.shape[1] < 2:
         ctx.undefined("fewer than two numeric attributes")
         return np.empty(0)
-    values = ctx.abs_corr[np.tril_indices(ctx.abs_corr.shape[0], k=-1)]
+    values = ctx.abs_corr[_lower(ctx)]
     return _per_attr(ctx, values, "undefined for pairs with a constant attribute")
 
 
@@ -172,7 +201,7 @@ def cov(ctx: Context) -> np.ndarray:
     if ctx.numeric.shape[1] < 2:
         ctx.undefined("fewer than two numeric attributes")
         return np.empty(0)
-    return np.abs(ctx.cov[np.tril_indices(ctx.cov.shape[0], k=-1)])
+    return np.abs(ctx.cov[_lower(ctx)])
 
 
 @register("nr_cor_attr", S, "Fraction of numeric attribute pairs with |correlation| >= 0.5.",
@@ -181,7 +210,7 @@ def nr_cor_attr(ctx: Context) -> float:
     p = ctx.abs_corr.shape[0]
     if p < 2:
         return ctx.undefined("fewer than two numeric attributes")
-    values = ctx.abs_corr[np.tril_indices(p, k=-1)]
+    values = ctx.abs_corr[_lower(ctx)]
     return float(np.sum(values >= 0.5) * 2.0 / (p * (p - 1.0)))
 
 
@@ -202,10 +231,19 @@ def _eigvals(ctx: Context) -> np.ndarray:
 def nr_pca_95(ctx: Context) -> float:
     if not _need_numeric(ctx):
         return float("nan")
-    ev = np.clip(_eigvals(ctx)[::-1], 0.0, None)
-    if ev.sum() <= 0:
-        return ctx.undefined("all numeric attributes are constant")
-    return float(np.searchsorted(np.cumsum(ev) / ev.sum(), 0.95 - 1e-12) + 1)
+    k, reason = _pca_95(ctx)
+    return ctx.undefined(reason) if reason else k
+
+
+def _pca_95(ctx: Context) -> tuple[float, str | None]:
+    """``nr_pca_95`` and why it is undefined (None when defined), once per extraction."""
+    def build() -> tuple[float, str | None]:
+        ev = np.clip(_eigvals(ctx)[::-1], 0.0, None)
+        if ev.sum() <= 0:
+            return float("nan"), "all numeric attributes are constant"
+        return float(np.searchsorted(np.cumsum(ev) / ev.sum(), 0.95 - 1e-12) + 1), None
+
+    return ctx.memo("pca_95", build)
 
 
 @register("pca_95_ratio", S, "nr_pca_95 divided by the number of numeric attributes used.",
@@ -244,18 +282,46 @@ def gravity(ctx: Context) -> float:
 def nr_norm(ctx: Context) -> float:
     if not _need_numeric(ctx):
         return float("nan")
+    N = ctx.numeric[:5000]
+    # up to 5000 rows, the first 5000 rows are all rows: their columns are sorted already
+    st = ctx.numeric_stats
+    sorted_columns = st.sorted if N.shape[0] == ctx.n else None
     normal = 0
-    for column in ctx.numeric[:5000].T:
-        values = column[~np.isnan(column)]
+    coefficients: dict[int, np.ndarray] = {}
+    for j in range(N.shape[1]):
+        column = N[:, j]
+        complete = sorted_columns is not None and st.count[j] == ctx.n
+        values = column if complete else column[~np.isnan(column)]
         if values.size < 3:
             continue  # Shapiro-Wilk needs three values
-        if values.min() == values.max():
+        ordered = sorted_columns[: values.size, j] if sorted_columns is not None else np.sort(values)
+        if ordered[0] == ordered[-1]:
             normal += 1  # a constant is a degenerate normal; scipy's test returns p = 1 too
             continue
+        normal += _shapiro_p(values, ordered, coefficients) > 0.05
+    return float(normal)
+
+
+def _shapiro_p(values: np.ndarray, ordered: np.ndarray, coefficients: dict[int, np.ndarray]) -> float:
+    """The Shapiro-Wilk p-value of ``values`` (at least three, not all equal; ``ordered``: sorted).
+
+    scipy's ``shapiro`` sorts the values, subtracts the middle value (in the original order)
+    and calls ``swilk``, which first computes coefficients that depend only on the number of
+    values. Here the columns come sorted, and the coefficients are computed once per size
+    (``coefficients``) and passed back in: the same routine on the same numbers, so the
+    p-value is scipy's (the tests compare them).
+    """
+    if _swilk is None:  # pragma: no cover
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            normal += _shapiro(values).pvalue > 0.05
-    return float(normal)
+            return float(_shapiro(values).pvalue)
+    n = values.size
+    y = ordered - values[n // 2]
+    known = n in coefficients
+    if not known:
+        coefficients[n] = np.zeros(n // 2)
+    _, pw, _ = _swilk(y, coefficients[n], known)
+    return float(pw)
 
 
 # ---------------------------------------------------------------------- discriminant analysis

@@ -151,8 +151,7 @@ def _table_from_xy(X: Any, y: Any) -> Any:
         DataError: bad ``X``; a ``y`` that is not one number per row, or has a missing,
             non-numeric or infinite value, or is constant (one line each).
     """
-    from metakb.data import table_from_frame
-    from metakb.data import regression_target
+    from metakb.data import regression_target, table_from_frame
 
     frame, y = _checked_xy(X, y, "AutoMLRegressor", "two rows")
     values = regression_target(y, name="y")

@@ -30,14 +30,14 @@ from typing import Any, cast
 
 from metakb.errors import ConfigError
 
-__all__ = ["Interval", "StrOptions", "Options", "validate_params", "describe"]
+__all__ = ["Interval", "StrOptions", "Options", "Predicate", "validate_params", "describe", "SEED"]
 
 
 @dataclass(frozen=True)
 class Interval:
     """Numbers of ``type`` (``numbers.Integral`` or ``numbers.Real``) between ``left`` and
     ``right`` (None: unbounded); ``closed`` is ``"left"``, ``"right"``, ``"both"`` or ``"neither"``.
-    Booleans are never numbers here."""
+    Booleans are never numbers here, and neither NaN nor an infinity is inside an interval."""
 
     type: type
     left: float | None
@@ -52,8 +52,8 @@ class Interval:
         """Whether ``value`` is of the type and inside the interval."""
         if isinstance(value, bool) or not isinstance(value, self.type):
             return False
-        number = float(cast(Any, value))
-        if math.isnan(number):
+        number: Any = int(value) if isinstance(value, numbers.Integral) else float(cast(Any, value))
+        if isinstance(number, float) and not math.isfinite(number):  # an unbounded side is open: "inf)"
             return False
         if self.left is not None and (number < self.left or (number == self.left
                                                               and self.closed in ("right", "neither"))):
@@ -101,7 +101,26 @@ class StrOptions(Options):
         return "a str among {" + ", ".join(repr(o) for o in sorted(self.options)) + "}"
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A constraint no other kind expresses: a test and its words in the message, e.g.
+    ``Predicate(lambda v: all(isinstance(f, str) for f in v), "a list of str")``. The test may
+    raise ``TypeError`` or ``ValueError`` on a foreign value (read as "not satisfied")."""
+
+    test: Callable[[Any], bool]
+    description: str
+
+    def __call__(self, value: Any) -> bool:
+        try:
+            return bool(self.test(value))
+        except (TypeError, ValueError):
+            return False
+
+
 Constraint = Any  # None, a type, "boolean", a callable, Interval, Options
+
+#: The accepted seeds of a numpy generator: None or a non-negative int.
+SEED: list[Constraint] = [None, Interval(numbers.Integral, 0, None, closed="left")]
 
 
 def _number(x: float) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import numbers
 import pickle  # only for its error class: checkpoints are read with weights_only=True
 import time
 import warnings
@@ -111,18 +112,35 @@ class FewShotLearner:
     """
 
     method: ClassVar[str] = ""
+    #: every constructor parameter -> its accepted values, checked by the constructor.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     def __init__(self, *, device: str = "cpu", seed: int = 0) -> None:
         self.device = device
         self.seed = seed
 
     # ------------------------------------------------------------------ settings
-    def get_params(self) -> dict[str, Any]:
-        """The constructor settings (as scikit-learn's ``get_params``)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor settings (as scikit-learn's ``get_params``; nothing is nested)."""
         names = [p for c in type(self).__mro__ if c is not object
                  for p in inspect.signature(vars(c).get("__init__", object.__init__)).parameters
                  if p not in ("self", "args", "kwargs")]
         return {n: getattr(self, n) for n in dict.fromkeys(names)}
+
+    def set_params(self, **params: Any) -> FewShotLearner:
+        """Change settings (as scikit-learn's ``set_params``), checked as the constructor checks
+        them; return ``self``.
+
+        Raises:
+            ConfigError: an unknown setting, or a value outside its ``_parameter_constraints``.
+        """
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
+            setattr(self, name, value)
+        _validate_params(self)
+        return self
 
     def _check(self, name: str, value: float, low: float, high: float = math.inf) -> None:
         if not low <= value <= high:
@@ -341,22 +359,107 @@ def load_learner(checkpoint: str | Path, *, device: str | None = None) -> FewSho
     return learner
 
 
-def _check_gradient_params(learner: Any) -> None:
-    """The step counts and sizes of a gradient learner, with scikit-learn's message (the same
-    wording as :func:`metakb.params.validate_params`; nas_meta must import without metakb's store,
-    so the few checks are written out here)."""
-    checks = [("inner_steps", "an int in the range [0, inf)", True, 0, False),
-              ("eval_steps", "an int in the range [0, inf)", True, 0, False),
-              ("inner_lr", "a float in the range (0, inf)", False, 0, True),
-              ("meta_lr", "a float in the range (0, inf)", False, 0, True)]
-    for name, words, integral, low, open_low in checks:
+# ---------------------------------------------------------------------- parameter tables
+# Each learner declares ``_parameter_constraints`` (every constructor parameter -> the accepted
+# values, any one of which will do) as scikit-learn and metakb.params do, and the same message is
+# written: "The 'inner_steps' parameter of Reptile must be an int in the range [0, inf). Got -3
+# instead." nas_meta must import without metakb (see nas_meta._errors), so the few kinds of
+# constraint are written out here: None, "boolean", a type, or a callable with a description
+# (which metakb.params.validate_params reads the same way).
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+class _Range:
+    """Numbers of ``kind`` (``"int"`` or ``"float"``) from ``low`` to ``high`` (None: unbounded);
+    ``closed`` is ``"left"``, ``"right"``, ``"both"`` or ``"neither"``. Never a bool, NaN or an
+    infinity."""
+
+    def __init__(self, kind: str, low: float | None, high: float | None = None, closed: str = "left") -> None:
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+        opening = "[" if closed in ("left", "both") and low is not None else "("
+        closing = "]" if closed in ("right", "both") and high is not None else ")"
+        left = "-inf" if low is None else _number(low)
+        right = "inf" if high is None else _number(high)
+        self.description = (f"{'an int' if kind == 'int' else 'a float'} in the range "
+                            f"{opening}{left}, {right}{closing}")
+
+    def __call__(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if self.kind == "int" else numbers.Real):
+            return False
+        number: Any = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if isinstance(number, float) and not math.isfinite(number):
+            return False
+        if self.low is not None and (number < self.low or (number == self.low and self.closed in ("right", "neither"))):
+            return False
+        return self.high is None or not (number > self.high
+                                          or (number == self.high and self.closed in ("left", "neither")))
+
+
+class _Choice:
+    """One of a few strings."""
+
+    def __init__(self, options: tuple[str, ...]) -> None:
+        self.options = options
+        self.description = "a str among {" + ", ".join(repr(o) for o in sorted(options)) + "}"
+
+    def __call__(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
+
+
+def _satisfies(constraint: Any, value: Any) -> bool:
+    if constraint is None:
+        return value is None
+    if isinstance(constraint, str):  # "boolean"
+        return isinstance(value, bool)
+    if isinstance(constraint, type):
+        return isinstance(value, constraint)
+    return bool(constraint(value))
+
+
+def _describe(constraint: Any) -> str:
+    if constraint is None:
+        return "None"
+    if isinstance(constraint, str):
+        return "an instance of 'bool'"
+    if isinstance(constraint, type):
+        return f"an instance of {constraint.__name__!r}"
+    return str(constraint.description)
+
+
+def _validate_params(learner: Any, table: dict[str, list[Any]] | None = None) -> None:
+    """Check ``learner``'s parameters against its ``_parameter_constraints`` (or ``table``).
+
+    Raises:
+        ConfigError: the first parameter, in table order, that satisfies none of its constraints.
+    """
+    for name, accepted in (type(learner)._parameter_constraints if table is None else table).items():
         value = getattr(learner, name)
-        kind_ok = isinstance(value, (int, np.integer)) if integral else isinstance(value, (int, float, np.number))
-        ok = (not isinstance(value, bool) and kind_ok and math.isfinite(float(value))
-              and (value > low if open_low else value >= low))
-        if not ok:
-            raise ConfigError(f"The {name!r} parameter of {type(learner).__name__} must be {words}. "
-                              f"Got {value!r} instead.")
+        if any(_satisfies(c, value) for c in accepted):
+            continue
+        words = [_describe(c) for c in accepted]
+        expected = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+        raise ConfigError(f"The {name!r} parameter of {type(learner).__name__} must be {expected}. "
+                          f"Got {value!r} instead.")
+
+
+_COMMON: dict[str, list[Any]] = {
+    "device": [str, torch.device],
+    "seed": [_Range("int", 0)],  # of torch's generator: no None
+}
+_GRADIENT: dict[str, list[Any]] = {
+    "inner_steps": [_Range("int", 0)],  # zero steps is a valid ablation
+    "inner_lr": [_Range("float", 0, closed="neither")],
+    "eval_steps": [_Range("int", 0)],
+    "meta_lr": [_Range("float", 0, closed="neither")],
+    "head_init": [_Choice(HEAD_INITS)],
+    "feature_scale": [_Range("float", 0)],  # 0: off
+    "cuda_graphs": ["boolean"],
+    **_COMMON,
+}
+_CHANNELS: dict[str, list[Any]] = {"channels": [_Range("int", 1)]}
 
 
 class _GradientLearner(FewShotLearner):
@@ -366,16 +469,17 @@ class _GradientLearner(FewShotLearner):
                  meta_lr: float = 1.0, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
                  device: str = "cpu", seed: int = 0) -> None:
         super().__init__(device=device, seed=seed)
-        if head_init not in HEAD_INITS:
+        if isinstance(head_init, str) and head_init not in HEAD_INITS:  # the wording callers know
             raise ConfigError(f"head_init must be one of {list(HEAD_INITS)}; got {head_init!r}")
         self.head_init = head_init
-        self.feature_scale = check_feature_scale(feature_scale)
+        self.feature_scale = feature_scale
         self.cuda_graphs = cuda_graphs
         self.inner_steps = inner_steps
         self.inner_lr = inner_lr
         self.eval_steps = eval_steps
         self.meta_lr = meta_lr
-        _check_gradient_params(self)
+        _validate_params(self, _GRADIENT)  # the shared settings; each subclass checks its whole table
+        self.feature_scale = check_feature_scale(feature_scale)
 
     def _params(self) -> dict[str, torch.Tensor]:
         return {k: v.detach() for k, v in self.model_.named_parameters()}
@@ -548,6 +652,7 @@ class Reptile(_GradientLearner):
     """
 
     method = "reptile"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {**_CHANNELS, **_GRADIENT}
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
                  meta_lr: float = 1.0, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
@@ -556,6 +661,7 @@ class Reptile(_GradientLearner):
                          head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
                          seed=seed)
         self.channels = channels
+        _validate_params(self)
 
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, feature_scale=self.feature_scale, seed=self.seed)
@@ -583,6 +689,7 @@ class FOMAML(_GradientLearner):
     """
 
     method = "fomaml"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {**_CHANNELS, **_GRADIENT}
 
     def __init__(self, *, channels: int = 64, inner_steps: int = 5, inner_lr: float = 0.1, eval_steps: int = 20,
                  meta_lr: float = 1e-3, head_init: str = "zero", feature_scale: float = 0.0, cuda_graphs: bool = True,
@@ -591,6 +698,7 @@ class FOMAML(_GradientLearner):
                          head_init=head_init, feature_scale=feature_scale, cuda_graphs=cuda_graphs, device=device,
                          seed=seed)
         self.channels = channels
+        _validate_params(self)
 
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, feature_scale=self.feature_scale, seed=self.seed)
@@ -658,6 +766,31 @@ class MetaNAS(_GradientLearner):
     """
 
     method = "metanas"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "channels": [_Range("int", 2)],  # the supernet's smallest
+        "layers": [_Range("int", 2)],
+        "nodes": [_Range("int", 1)],
+        "meta_algorithm": [_Choice(("reptile", "fomaml"))],
+        "inner_steps": _GRADIENT["inner_steps"],
+        "inner_lr": _GRADIENT["inner_lr"],
+        "inner_lr_arch": [_Range("float", 0)],  # 0: the architecture does not adapt to a task
+        "eval_steps": _GRADIENT["eval_steps"],
+        "finetune_steps": [_Range("int", 0)],
+        "meta_lr": _GRADIENT["meta_lr"],
+        "meta_lr_arch": [_Range("float", 0)],  # 0: the architecture is not meta-learned
+        "arch_reg": [_Range("float", 0)],
+        "arch_warmup": [_Range("float", 0, 1, closed="both")],
+        "arch_stop": [_Range("float", 0, 1, closed="both")],
+        "tau_start": [_Range("float", 0, closed="neither")],
+        "tau_end": [_Range("float", 0, closed="neither")],
+        "tau_schedule": [_Choice(TAU_SCHEDULES)],
+        "discrete_finish": [_Range("float", 0, 1, closed="left")],
+        "finish_adapt_arch": ["boolean"],
+        "head_init": _GRADIENT["head_init"],
+        "feature_scale": _GRADIENT["feature_scale"],
+        "cuda_graphs": _GRADIENT["cuda_graphs"],
+        **_COMMON,
+    }
 
     def __init__(self, *, channels: int = 16, layers: int = 4, nodes: int = 3, meta_algorithm: str = "reptile",
                  inner_steps: int = 5, inner_lr: float = 0.1, inner_lr_arch: float = 0.5, eval_steps: int = 20,
@@ -674,16 +807,11 @@ class MetaNAS(_GradientLearner):
         self.arch_reg, self.arch_warmup, self.arch_stop = arch_reg, arch_warmup, arch_stop
         self.tau_start, self.tau_end, self.tau_schedule = tau_start, tau_end, tau_schedule
         self.discrete_finish, self.finish_adapt_arch = discrete_finish, finish_adapt_arch
-        if not 0.0 <= discrete_finish < 1.0:
-            raise ConfigError(f"discrete_finish must be in [0, 1); got {discrete_finish}")
-        if meta_algorithm not in ("reptile", "fomaml"):
-            raise ConfigError(f"meta_algorithm must be 'reptile' or 'fomaml'; got {meta_algorithm!r}")
-        if not 0.0 <= arch_warmup <= arch_stop <= 1.0:
-            raise ConfigError(f"0 <= arch_warmup <= arch_stop <= 1 needed; got {arch_warmup}, {arch_stop}")
-        if tau_start <= 0 or tau_end <= 0:
-            raise ConfigError(f"temperatures must be > 0; got tau_start={tau_start}, tau_end={tau_end}")
-        if tau_schedule not in TAU_SCHEDULES:
+        if isinstance(tau_schedule, str) and tau_schedule not in TAU_SCHEDULES:  # the wording callers know
             raise ConfigError(f"tau_schedule must be one of {list(TAU_SCHEDULES)}; got {tau_schedule!r}")
+        _validate_params(self)
+        if not arch_warmup <= arch_stop:
+            raise ConfigError(f"0 <= arch_warmup <= arch_stop <= 1 needed; got {arch_warmup}, {arch_stop}")
 
     def _build_model(self) -> nn.Module:
         return SearchNetwork(self.channels, self.layers, self.nodes, temperature=self.tau_start,
@@ -789,11 +917,18 @@ class ProtoNet(FewShotLearner):
     """
 
     method = "protonet"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_CHANNELS,
+        "lr": [_Range("float", 0, closed="neither")],
+        "lr_halve_every": [_Range("int", 1)],  # StepLR's step_size
+        **_COMMON,
+    }
 
     def __init__(self, *, channels: int = 64, lr: float = 1e-3, lr_halve_every: int = 2000,
                  device: str = "cpu", seed: int = 0) -> None:
         super().__init__(device=device, seed=seed)
         self.channels, self.lr, self.lr_halve_every = channels, lr, lr_halve_every
+        _validate_params(self)
 
     def _build_model(self) -> nn.Module:
         return Conv4(self.channels, running_stats=True, seed=self.seed)

@@ -22,7 +22,15 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from portfolios._matrix import LossMatrix, to_loss_matrix
-from portfolios._portfolio import Portfolio, check_size, portfolio_curve
+from portfolios._portfolio import (
+    OPTION_CONSTRAINTS,
+    SEED_CONSTRAINT,
+    Portfolio,
+    check_options,
+    check_size,
+    parameter_constraints,
+    portfolio_curve,
+)
 
 __all__ = ["per_dataset_best_portfolio", "top_average_rank_portfolio", "random_portfolio"]
 
@@ -41,6 +49,7 @@ def _result(matrix: LossMatrix, picked: list[int], method: str, settings: dict) 
                      train_datasets=list(matrix.datasets), settings=settings)
 
 
+@parameter_constraints(OPTION_CONSTRAINTS)
 def per_dataset_best_portfolio(performance: pd.DataFrame | LossMatrix, size: int, *,
                                higher_is_better: bool | None = None, missing: str = "worst",
                                normalize: bool = True) -> Portfolio:
@@ -51,6 +60,7 @@ def per_dataset_best_portfolio(performance: pd.DataFrame | LossMatrix, size: int
     column index. With fewer distinct incumbents than ``size`` the rest is filled with the
     configurations of lowest mean loss; with more, the list is cut at ``size``.
     """
+    check_options(per_dataset_best_portfolio, higher_is_better=higher_is_better, missing=missing, normalize=normalize)
     matrix = _prepare(performance, higher_is_better, missing, normalize)
     size = check_size(size, matrix.loss.shape[1])
     winners = np.argmin(matrix.loss, axis=1)
@@ -67,6 +77,7 @@ def per_dataset_best_portfolio(performance: pd.DataFrame | LossMatrix, size: int
                     "n_incumbents": len(incumbents)})
 
 
+@parameter_constraints(OPTION_CONSTRAINTS)
 def top_average_rank_portfolio(performance: pd.DataFrame | LossMatrix, size: int, *,
                                higher_is_better: bool | None = None, missing: str = "worst",
                                normalize: bool = True) -> Portfolio:
@@ -75,6 +86,7 @@ def top_average_rank_portfolio(performance: pd.DataFrame | LossMatrix, size: int
     Ranks are computed per dataset with ties sharing their average rank; equal average ranks
     are broken by the lower column index.
     """
+    check_options(top_average_rank_portfolio, higher_is_better=higher_is_better, missing=missing, normalize=normalize)
     matrix = _prepare(performance, higher_is_better, missing, normalize)
     size = check_size(size, matrix.loss.shape[1])
     ranks = rankdata(matrix.loss, axis=1, method="average").mean(axis=0)
@@ -83,10 +95,12 @@ def top_average_rank_portfolio(performance: pd.DataFrame | LossMatrix, size: int
                    {"size": size, "missing": missing, "normalize": normalize})
 
 
+@parameter_constraints({"seed": SEED_CONSTRAINT, **OPTION_CONSTRAINTS})
 def random_portfolio(performance: pd.DataFrame | LossMatrix, size: int, *, seed: int | None = 0,
                      higher_is_better: bool | None = None, missing: str = "worst",
                      normalize: bool = True) -> Portfolio:
     """``size`` configurations drawn uniformly without replacement with ``seed``."""
+    check_options(random_portfolio, seed=seed, higher_is_better=higher_is_better, missing=missing, normalize=normalize)
     matrix = _prepare(performance, higher_is_better, missing, normalize)
     size = check_size(size, matrix.loss.shape[1])
     rng = np.random.default_rng(seed)

@@ -16,14 +16,26 @@ References:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError
+from metakb.params import Interval, validate_params
 from portfolios._matrix import LossMatrix, to_loss_matrix
-from portfolios._portfolio import Portfolio, check_size, portfolio_curve
+from portfolios._portfolio import (
+    OPTION_CONSTRAINTS,
+    SEED_CONSTRAINT,
+    VALIDATION_CONSTRAINT,
+    Portfolio,
+    check_options,
+    check_size,
+    parameter_constraints,
+    portfolio_curve,
+)
 
 __all__ = ["greedy_order", "greedy_portfolio", "GreedyPortfolio", "split_datasets"]
 
@@ -98,6 +110,8 @@ def split_datasets(datasets: Sequence[Hashable], validation: float | Sequence[Ha
     return train, val_labels
 
 
+@parameter_constraints({**OPTION_CONSTRAINTS, "validation": VALIDATION_CONSTRAINT, "select_size": ["boolean"],
+                        "seed": SEED_CONSTRAINT})
 def greedy_portfolio(
     performance: pd.DataFrame | LossMatrix,
     size: int,
@@ -131,6 +145,8 @@ def greedy_portfolio(
         ConfigError: a bad size (below 1 or above the number of configurations) or option.
         DataError: see :func:`portfolios.to_loss_matrix`.
     """
+    check_options(greedy_portfolio, higher_is_better=higher_is_better, missing=missing, normalize=normalize,
+                  validation=validation, select_size=select_size, seed=seed)
     matrix = performance if isinstance(performance, LossMatrix) else to_loss_matrix(
         performance, higher_is_better=higher_is_better, missing=missing, normalize=normalize)
     if select_size and validation is None:
@@ -174,6 +190,15 @@ class GreedyPortfolio:
         ['a', 'b']
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "missing": OPTION_CONSTRAINTS["missing"],
+        "normalize": OPTION_CONSTRAINTS["normalize"],
+        "validation": VALIDATION_CONSTRAINT,
+        "select_size": ["boolean"],
+        "seed": SEED_CONSTRAINT,
+    }
+
     def __init__(self, size: int = 32, *, missing: str = "worst", normalize: bool = True,
                  validation: float | Sequence[Hashable] | None = None, select_size: bool = False,
                  seed: int | None = 0) -> None:
@@ -184,8 +209,31 @@ class GreedyPortfolio:
         self.select_size = select_size
         self.seed = seed
 
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        return {name: getattr(self, name) for name in self._parameter_constraints}
+
+    def set_params(self, **params: Any) -> GreedyPortfolio:
+        """Change constructor parameters (scikit-learn convention); return ``self``.
+
+        Raises:
+            ConfigError: a name is not a constructor parameter.
+        """
+        for name, value in params.items():
+            if name not in self._parameter_constraints:
+                raise ConfigError(f"GreedyPortfolio has no parameter {name!r}; expected one of "
+                                  f"{sorted(self._parameter_constraints)}")
+            setattr(self, name, value)
+        return self
+
     def fit(self, performance: pd.DataFrame, higher_is_better: bool | None = None) -> GreedyPortfolio:
-        """Build the portfolio from ``performance`` (datasets × configurations)."""
+        """Build the portfolio from ``performance`` (datasets × configurations).
+
+        Raises:
+            ConfigError: a parameter outside its ``_parameter_constraints``, in scikit-learn's
+                wording, or a size larger than the number of configurations.
+        """
+        validate_params(self)
         self.portfolio_ = greedy_portfolio(
             performance, self.size, higher_is_better=higher_is_better, missing=self.missing,
             normalize=self.normalize, validation=self.validation, select_size=self.select_size,

@@ -2,15 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import numbers
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from metakb.errors import ConfigError
+from metakb.params import SEED, Interval, Predicate, StrOptions, validate_params
+from portfolios._matrix import MISSING_POLICIES
 
-__all__ = ["Portfolio", "portfolio_curve", "check_size"]
+__all__ = ["Portfolio", "portfolio_curve", "check_size", "parameter_constraints", "check_options",
+           "OPTION_CONSTRAINTS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _is_labels(value: Any) -> bool:
+    return not isinstance(value, (str, bytes, Mapping, numbers.Number)) and isinstance(value, Iterable)
+
+
+#: The keyword arguments the builders share (:mod:`metakb.params` constraints).
+OPTION_CONSTRAINTS: dict[str, list[Any]] = {
+    "higher_is_better": [None, Predicate(lambda v: isinstance(v, (bool, np.bool_)), "a bool")],
+    "missing": [StrOptions(MISSING_POLICIES)],
+    "normalize": ["boolean"],
+}
+#: ``seed`` of a builder that draws: numpy's ``default_rng`` takes None, an int >= 0 or a Generator.
+SEED_CONSTRAINT: list[Any] = [*SEED, np.random.Generator]
+#: ``validation`` of the greedy builder: a fraction of the datasets, or their labels.
+VALIDATION_CONSTRAINT: list[Any] = [None, Interval(numbers.Real, 0, 1, closed="neither"),
+                                    Predicate(_is_labels, "a sequence of dataset labels")]
+
+
+def parameter_constraints(table: Mapping[str, list[Any]]) -> Callable[[F], F]:
+    """Declare the accepted keyword arguments of a builder function, as a class declares its
+    ``_parameter_constraints``; the function is returned unchanged (its signature too), with the
+    table as its ``_parameter_constraints`` attribute (read by :func:`check_options` and tests)."""
+    def attach(fn: F) -> F:
+        vars(fn)["_parameter_constraints"] = dict(table)
+        return fn
+
+    return attach
+
+
+def check_options(fn: Callable[..., Any], **values: Any) -> None:
+    """Check a builder's keyword arguments against its declared table.
+
+    Raises:
+        ConfigError: in scikit-learn's wording, e.g. "The 'missing' parameter of
+            greedy_portfolio must be a str among {'refuse', 'skip', 'worst'}. Got 'drop' instead."
+    """
+    validate_params(values, vars(fn)["_parameter_constraints"], owner=fn.__name__,
+                    get=lambda options, name: options[name])
 
 
 @dataclass(frozen=True)

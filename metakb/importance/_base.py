@@ -18,6 +18,7 @@ import pandas as pd
 from ConfigSpace import ConfigurationSpace
 
 from metakb.errors import ConfigError, DataError
+from metakb.params import validate_params
 
 __all__ = ["BaseImportanceEvaluator", "ImportanceResult", "pair_label", "check_table", "MIN_PAIR_DATASETS"]
 
@@ -129,8 +130,37 @@ class BaseImportanceEvaluator(abc.ABC):
     """Base class of importance evaluators (fANOVA, tunability).
 
     Subclasses implement :meth:`evaluate`. Settings are stored by ``__init__`` unchanged
-    (scikit-learn style); every stochastic evaluator takes a ``seed``.
+    (scikit-learn style: :meth:`get_params`, :meth:`set_params`) and checked against the
+    class's ``_parameter_constraints`` (:mod:`metakb.params`) when :meth:`evaluate` uses them;
+    every stochastic evaluator takes a ``seed``.
     """
+
+    #: every constructor parameter -> its accepted values, checked by ``evaluate``.
+    _parameter_constraints: dict[str, list[Any]] = {}
+
+    def _validate_params(self) -> None:
+        """ConfigError in scikit-learn's wording for a parameter outside its table."""
+        validate_params(self)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> BaseImportanceEvaluator:
+        """Change constructor parameters (scikit-learn convention); return ``self``.
+
+        Raises:
+            ConfigError: a name is not a constructor parameter.
+        """
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
+            setattr(self, name, value)
+        return self
 
     @abc.abstractmethod
     def evaluate(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ from metakb.importance._base import (
 )
 from metakb.importance._decomposition import TreeDecomposition, decompose_tree, random_split_points
 from metakb.importance._encoding import Param, encode, params_of_space
+from metakb.params import SEED, Interval, Predicate, StrOptions
 
 __all__ = ["FANOVA", "FanovaResult", "Marginal", "fit_forest", "fit_trees", "ForestSettings"]
 
@@ -214,6 +216,11 @@ class DatasetDecomposition:
                         categorical=not p.is_numerical, log=p.log)
 
 
+FOREST_KINDS = ("random", "extra")
+_COUNT = Interval(numbers.Integral, 1, None, closed="left")
+_SIZE = Interval(numbers.Integral, 0, None, closed="left")  # pyrfr's 0: the smallest that works
+
+
 class FANOVA(BaseImportanceEvaluator):
     """Functional ANOVA of a random-forest surrogate, computed exactly over the trees' leaves.
 
@@ -239,6 +246,21 @@ class FANOVA(BaseImportanceEvaluator):
         >>> FANOVA(seed=0).evaluate(configs, perf, space).ranking()
         ['a', 'b']
     """
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_trees": [_COUNT],
+        "bootstrap": ["boolean"],
+        "max_features": [Interval(numbers.Real, 0, 1, closed="right")],
+        "min_samples_split": [_SIZE],
+        "min_samples_leaf": [_SIZE],
+        "max_depth": [None, _COUNT],
+        "forest": [Predicate(lambda v: isinstance(v, str) and v in FOREST_KINDS,
+                             "a forest kind among {'extra', 'random'}")],
+        "split_point": [StrOptions({"random", "midpoint"})],
+        "pairs_of_top": [None, _SIZE],
+        "marginal_points": [_COUNT],
+        "seed": [*SEED, np.random.Generator],  # numpy's default_rng takes all three
+    }
 
     def __init__(self, n_trees: int = 16, *, bootstrap: bool = True, max_features: float = 0.7,
                  min_samples_split: int = 2, min_samples_leaf: int = 1, max_depth: int | None = 64,
@@ -266,6 +288,7 @@ class FANOVA(BaseImportanceEvaluator):
         Raises:
             DataError: fewer than 2 finite scores, or ``x`` has the wrong shape.
         """
+        self._validate_params()
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         if x.ndim != 2 or x.shape[1] != len(params) or x.shape[0] != y.shape[0]:
             raise DataError(f"inputs have shape {x.shape} for {y.shape[0]} scores and {len(params)} "
@@ -281,6 +304,7 @@ class FANOVA(BaseImportanceEvaluator):
 
     def evaluate(self, configurations: pd.DataFrame, performance: pd.DataFrame, space: ConfigurationSpace,
                  *, hyperparameters: Sequence[str] | None = None) -> FanovaResult:
+        self._validate_params()
         table = check_table(configurations, performance)
         params = params_of_space(space, hyperparameters)
         names = [p.name for p in params]

@@ -23,6 +23,7 @@ References:
 from __future__ import annotations
 
 import itertools
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 from ConfigSpace import ConfigurationSpace
 
-from metakb.errors import ConfigError, DataError
+from metakb.errors import DataError
 from metakb.importance._base import (
     BaseImportanceEvaluator,
     ImportanceResult,
@@ -41,6 +42,7 @@ from metakb.importance._base import (
 )
 from metakb.importance._encoding import Param, encode, params_of_space
 from metakb.importance._fanova import ForestSettings, fit_forest
+from metakb.params import Interval, Predicate, StrOptions
 
 __all__ = ["Tunability", "TunabilityResult"]
 
@@ -90,6 +92,10 @@ def _series_summary(series: pd.Series | None) -> dict[str, float] | None:
             "q75": float(series.quantile(0.75)), "mean": float(series.mean())}
 
 
+_GRID = Predicate(Interval(numbers.Integral, 2, None, closed="left").is_satisfied_by,
+                  "an int in the range [2, inf) (grid sizes need at least 2 points)")
+
+
 class Tunability(BaseImportanceEvaluator):
     """Tunability of an algorithm and of its hyperparameters across datasets.
 
@@ -110,6 +116,20 @@ class Tunability(BaseImportanceEvaluator):
         Learning Algorithms. JMLR 20(53), 2019.
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "surrogate": [StrOptions({"forest", "table"})],
+        "aggregate": [StrOptions({"mean", "median"})],
+        "grid_size": [_GRID],
+        "pair_grid_size": [_GRID],
+        "pairs": ["boolean"],
+        "pairs_of_top": [None, Interval(numbers.Integral, 0, None, closed="left")],
+        "n_trees": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "max_features": [Interval(numbers.Real, 0, 1, closed="right")],
+        "min_samples_leaf": [Interval(numbers.Integral, 0, None, closed="left")],  # 0 means 1, as in pyrfr
+        "seed": [None, Interval(numbers.Integral, 0, 2**32 - 1, closed="both")],  # scikit-learn's random_state
+    }
+
     def __init__(self, surrogate: str = "forest", *, aggregate: str = "mean", grid_size: int = 50,
                  pair_grid_size: int = 15, pairs: bool = True, pairs_of_top: int | None = 10,
                  n_trees: int = 32, bootstrap: bool = True,
@@ -126,17 +146,9 @@ class Tunability(BaseImportanceEvaluator):
         self.min_samples_leaf = min_samples_leaf
         self.seed = seed
 
-    def _validate(self) -> None:
-        if self.surrogate not in ("forest", "table"):
-            raise ConfigError(f"surrogate must be 'forest' or 'table', got {self.surrogate!r}")
-        if self.aggregate not in ("mean", "median"):
-            raise ConfigError(f"aggregate must be 'mean' or 'median', got {self.aggregate!r}")
-        if int(self.grid_size) < 2 or int(self.pair_grid_size) < 2:
-            raise ConfigError(f"grid sizes must be ints >= 2, got {self.grid_size} and {self.pair_grid_size}")
-
     def evaluate(self, configurations: pd.DataFrame, performance: pd.DataFrame, space: ConfigurationSpace,
                  *, hyperparameters: Sequence[str] | None = None) -> TunabilityResult:
-        self._validate()
+        self._validate_params()
         table = check_table(configurations, performance)
         sign = 1.0 if table.attrs.get("higher_is_better", True) else -1.0
         gains = table * sign  # higher is better from here on

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import abc
 import math
-import numbers
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from metakb.errors import ConfigError, NotFoundError
-from metakb.params import Interval, validate_params
+from metakb.params import SEED, Predicate, validate_params
+
+if TYPE_CHECKING:  # the executors' contract; imported for the annotations only (it costs 25 ms)
+    from metakb.executors import Executor
 
 __all__ = ["Trial", "Result", "OptimizerState", "OptimizeResult", "BaseOptimizer",
            "configspace_to_json", "configspace_from_json"]
@@ -130,10 +132,26 @@ Objective = Callable[[dict[str, Any], float], Any]
 Callback = Callable[["BaseOptimizer", Result], None]
 
 
-class BaseOptimizer(abc.ABC):
-    """An ask/tell optimizer (see the module docstring for the contract)."""
+def _is_configspace(value: Any) -> bool:
+    from ConfigSpace import ConfigurationSpace
 
-    _seed_constraints: dict[str, list[Any]] = {"seed": [None, Interval(numbers.Integral, 0, None, closed="left")]}
+    return isinstance(value, ConfigurationSpace)
+
+
+class BaseOptimizer(abc.ABC):
+    """An ask/tell optimizer (see the module docstring for the contract).
+
+    Parameters are declared as in scikit-learn (:mod:`metakb.params`): the search space and the
+    seed every optimizer takes here, the others in each subclass's ``_parameter_constraints``;
+    :meth:`_validate_params` checks them all, in the constructor (an optimizer derives its
+    state there: the space's encoding, the budgets, the prior's densities).
+    """
+
+    _seed_constraints: dict[str, list[Any]] = {"seed": [*SEED]}
+    #: the first constructor parameter of every optimizer (checked with the subclass's table).
+    _space_constraints: dict[str, list[Any]] = {
+        "configspace": [Predicate(_is_configspace, "a ConfigSpace ConfigurationSpace")]}
+    _parameter_constraints: dict[str, list[Any]] = {}
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
@@ -156,6 +174,12 @@ class BaseOptimizer(abc.ABC):
     @abc.abstractmethod
     def _settings(self) -> dict[str, Any]:
         """The constructor's arguments as JSON types."""
+
+    def _validate_params(self) -> None:
+        """Check the search space and the subclass's ``_parameter_constraints`` (ConfigError
+        with scikit-learn's wording)."""
+        validate_params(self, {**self._space_constraints, **self._seed_constraints,
+                               **type(self)._parameter_constraints})
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -234,7 +258,7 @@ class BaseOptimizer(abc.ABC):
     # ------------------------------------------------------------------ loop
     def optimize(self, objective: Objective, *, n_evaluations: int | None = None,
                  time_budget: float | None = None, total_budget: float | None = None,
-                 executor: Any = None, callback: Callback | None = None,
+                 executor: Executor | None = None, callback: Callback | None = None,
                  progress: bool = True) -> OptimizeResult:
         """Run ``objective(config, budget)`` on suggested trials until a limit is reached.
 
@@ -307,7 +331,7 @@ class _Loop:
         if self.callback is not None:
             self.callback(self.opt, result)
 
-    def run(self, executor: Any) -> OptimizeResult:
+    def run(self, executor: Executor | None) -> OptimizeResult:
         first = len(self.opt.history)
         try:
             if executor is None:
@@ -333,7 +357,7 @@ class _Loop:
                 outcome, error = None, f"{type(e).__name__}: {e}"
             self.finish(trial, outcome, error)
 
-    def _run_parallel(self, executor: Any) -> None:
+    def _run_parallel(self, executor: Executor) -> None:
         in_flight: dict[Any, Trial] = {}
         while True:
             while len(in_flight) < executor.n_workers and self.can_start():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,11 +41,31 @@ from metakb.optimizers._hyperband import (
 )
 from metakb.optimizers._kde import ProductKDE, impute_inactive
 from metakb.optimizers._space import SpaceCodec
-from metakb.params import Interval, StrOptions, validate_params
+from metakb.params import SEED, Interval, Predicate, StrOptions
 
 __all__ = ["BOHB"]
 
 _INITIAL = -1  # bracket id of the warm-start configurations
+
+
+def _items(value: Any) -> list[Any] | None:
+    """The items of a sequence to inspect; None for what is no collection (a str, a mapping, a
+    number). A one-shot iterator passes unread (its items are converted as they come)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return None
+    return list(value) if isinstance(value, Sequence) else []
+
+
+def _is_config_list(value: Any) -> bool:
+    items = _items(value)
+    return items is not None and all(isinstance(c, Mapping) for c in items)
+
+
+def _is_prior(value: Any) -> bool:
+    items = _items(value)
+    return items is not None and all(
+        isinstance(t, Sequence) and len(t) == 3 and isinstance(t[0], Mapping)
+        and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in t[1:]) for t in items)
 
 
 class BOHB(BaseOptimizer):
@@ -87,8 +107,12 @@ class BOHB(BaseOptimizer):
         "bandwidth_factor": [Interval(numbers.Real, 0, None, closed="neither")],
         "min_bandwidth": [Interval(numbers.Real, 0, None, closed="neither")],
         "bracket_rule": [StrOptions(BRACKET_RULES)],
+        "initial_configs": [None, Predicate(_is_config_list, "a sequence of configuration dicts")],
+        "prior_observations": [None, Predicate(_is_prior, "a sequence of (configuration dict, loss, weight) "
+                                                          "triples")],
         "prior_strength": [None, Interval(numbers.Real, 0, None, closed="neither")],
-    }
+        "seed": [*SEED],
+    }  # and the search space (BaseOptimizer._space_constraints)
 
     def __init__(self, configspace: Any, min_budget: float, max_budget: float, *,
                  eta: float = 3, min_points_in_model: int | None = None,
@@ -105,10 +129,13 @@ class BOHB(BaseOptimizer):
         self.top_n_percent, self.num_samples = top_n_percent, num_samples
         self.random_fraction, self.bandwidth_factor = random_fraction, bandwidth_factor
         self.min_bandwidth, self.bracket_rule = min_bandwidth, bracket_rule
+        self.initial_configs: Any = initial_configs
+        self.prior_observations: Any = prior_observations
+        self.prior_strength = prior_strength
+        self._validate_params()  # the declared tables first: a wrong type is a ConfigError, not a TypeError
         self.initial_configs = [dict(c) for c in initial_configs or []]
         self.prior_observations = [(dict(c), float(loss), float(w))
                                    for c, loss, w in prior_observations or []]
-        self.prior_strength = prior_strength
         self._validate()
         self.codec_ = SpaceCodec(configspace)
         d = self.codec_.n_dims
@@ -127,28 +154,8 @@ class BOHB(BaseOptimizer):
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        validate_params(self)  # the declared table first: a wrong type is a ConfigError, not a TypeError
-        checks = [
-            ("eta", self.eta, self.eta > 1, "a number > 1"),
-            ("top_n_percent", self.top_n_percent, 0 < self.top_n_percent < 100,
-             "a number in (0, 100)"),
-            ("num_samples", self.num_samples, int(self.num_samples) >= 1, "an int >= 1"),
-            ("random_fraction", self.random_fraction, 0 <= self.random_fraction <= 1,
-             "a number in [0, 1]"),
-            ("bandwidth_factor", self.bandwidth_factor, self.bandwidth_factor > 0, "a number > 0"),
-            ("min_bandwidth", self.min_bandwidth, self.min_bandwidth > 0, "a number > 0"),
-            ("bracket_rule", self.bracket_rule, self.bracket_rule in BRACKET_RULES,
-             f"one of {BRACKET_RULES}"),
-            ("prior_strength", self.prior_strength,
-             self.prior_strength is None or self.prior_strength > 0, "None or a number > 0"),
-        ]
-        for name, value, ok, expected in checks:
-            if not ok:
-                raise ConfigError(f"The {name!r} parameter of BOHB must be {expected}; "
-                                  f"got {value!r}")
-        if self.min_points_in_model is not None and self.min_points_in_model < 1:
-            raise ConfigError("The 'min_points_in_model' parameter of BOHB must be None or an "
-                              f"int >= 1; got {self.min_points_in_model!r}")
+        """What the table cannot say: the initial configurations belong to the space, the prior's
+        weights are finite (the budgets' order is :func:`hyperband_budgets`' check)."""
         for config in self.initial_configs:
             _check_config(self.configspace, config)
         if any(w < 0 or not math.isfinite(w) for _, _, w in self.prior_observations):

@@ -6,9 +6,9 @@ References:
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
-from metakb.errors import ConfigError
 from metakb.optimizers._base import (
     BaseOptimizer,
     OptimizerState,
@@ -17,6 +17,7 @@ from metakb.optimizers._base import (
     configspace_to_json,
 )
 from metakb.optimizers._space import SpaceCodec
+from metakb.params import SEED, Interval
 
 __all__ = ["RandomSearch"]
 
@@ -30,12 +31,16 @@ class RandomSearch(BaseOptimizer):
         seed: seed of the optimizer's own random generator.
     """
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "budget": [Interval(numbers.Real, 0, None, closed="neither")],
+        "seed": [*SEED],
+    }  # and the search space (BaseOptimizer._space_constraints)
+
     def __init__(self, configspace: Any, budget: float = 1.0, *, seed: int | None = None) -> None:
         super().__init__(seed)
-        if not budget > 0:
-            raise ConfigError(f"The 'budget' parameter of RandomSearch must be > 0; got {budget!r}")
         self.configspace = configspace
         self.budget = budget
+        self._validate_params()  # here: the constructor derives the space's encoding
         self.codec_ = SpaceCodec(configspace)
 
     def _new_trial(self) -> tuple[dict[str, Any], float, dict[str, Any]]:

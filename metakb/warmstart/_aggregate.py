@@ -20,12 +20,15 @@ References:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from metakb.errors import ConfigError, DataError
+from metakb.errors import DataError
+from metakb.params import Interval
 from metakb.warmstart._base import Recommendation, _check_int, normalised_scores
 from metakb.warmstart._knn import KNNWarmStarter
 
@@ -69,6 +72,10 @@ class AggregatingKNNWarmStarter(KNNWarmStarter):
     """
 
     method = "knn"
+    _parameter_constraints: dict[str, list[Any]] = {
+        **KNNWarmStarter._parameter_constraints,
+        "eps": [Interval(numbers.Real, 0, None, closed="neither")],
+    }
 
     def __init__(self, n_neighbors: int = 10, metric: str = "l1", features: Sequence[str] | None = None,
                  scaler: str = "minmax", log_transform: bool = False, eps: float = 1e-6) -> None:
@@ -79,9 +86,6 @@ class AggregatingKNNWarmStarter(KNNWarmStarter):
     def fit(self, meta_features: pd.DataFrame, performance: pd.DataFrame,
             higher_is_better: bool | None = None) -> AggregatingKNNWarmStarter:
         """As :meth:`KNNWarmStarter.fit`, plus every dataset's normalised scores."""
-        if isinstance(self.eps, bool) or not isinstance(self.eps, (int, float)) or not self.eps > 0:
-            raise ConfigError(f"The 'eps' parameter of {type(self).__name__} must be a float in the range "
-                              f"(0, inf). Got {self.eps!r} instead.")
         super().fit(meta_features, performance, higher_is_better)
         self.normalised_ = normalised_scores(self.performance_, self.higher_is_better_)
         return self

@@ -16,12 +16,17 @@ References:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError
 from metakb.warmstart._base import (
+    COUNT,
+    N_JOBS,
+    SIZE,
+    SKLEARN_SEED,
     BaseWarmStarter,
     Recommendation,
     SupportIndex,
@@ -48,6 +53,13 @@ class RFSelectorWarmStarter(BaseWarmStarter):
     """
 
     method = "rf-selector"
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_estimators": [COUNT],
+        "min_samples_leaf": [COUNT],
+        "n_support": [SIZE],
+        "seed": SKLEARN_SEED,
+        "n_jobs": N_JOBS,
+    }
 
     def __init__(self, n_estimators: int = 100, min_samples_leaf: int = 1, n_support: int = 3,
                  seed: int | None = 0, n_jobs: int | None = 1) -> None:
@@ -67,10 +79,7 @@ class RFSelectorWarmStarter(BaseWarmStarter):
         """
         from sklearn.ensemble import RandomForestRegressor
 
-        name = type(self).__name__
-        _check_int("n_estimators", name, self.n_estimators, 1)
-        _check_int("min_samples_leaf", name, self.min_samples_leaf, 1)
-        _check_int("n_support", name, self.n_support, 0)
+        self._validate_params()
         meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
         self.performance_ = performance
         self.higher_is_better_ = higher

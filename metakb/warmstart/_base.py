@@ -28,6 +28,7 @@ References:
 from __future__ import annotations
 
 import abc
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
+from metakb.params import Interval, Predicate, validate_params
 
 __all__ = ["BaseWarmStarter", "NeighbourWarmStarter", "Recommendation", "Source", "normalised_scores",
            "SupportIndex"]
@@ -107,6 +109,22 @@ class Recommendation:
         return out
 
 
+def _is_names(value: Any) -> bool:
+    return (not isinstance(value, (str, bytes, Mapping)) and isinstance(value, Iterable)
+            and all(isinstance(v, str) for v in value))
+
+
+#: Shared constraints of the warm starters' tables (:mod:`metakb.params`).
+FEATURES = [None, Predicate(_is_names, "a list of meta-feature names (str)")]
+COUNT = Interval(numbers.Integral, 1, None, closed="left")  # a count of at least one
+SIZE = Interval(numbers.Integral, 0, None, closed="left")  # a count that may be zero
+#: a scikit-learn ``random_state``: None or an int it accepts.
+SKLEARN_SEED = [None, Interval(numbers.Integral, 0, 2**32 - 1, closed="both")]
+#: ``n_jobs`` of scikit-learn: None, or an int other than 0 (-1: every core).
+N_JOBS = [None, Predicate(lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v != 0,
+                          "an int other than 0 (-1: every core)")]
+
+
 def _check_int(name: str, owner: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ConfigError(f"The {name!r} parameter of {owner} must be an int in the range "
@@ -119,6 +137,14 @@ class BaseWarmStarter(abc.ABC):
 
     #: short name used in reports and ``--method``.
     method: str = ""
+    #: every constructor parameter -> its accepted values (:mod:`metakb.params`), checked by ``fit``.
+    _parameter_constraints: dict[str, list[Any]] = {}
+
+    def _validate_params(self) -> None:
+        """Check the parameters against ``_parameter_constraints`` (ConfigError in scikit-learn's
+        wording: "The 'n_neighbors' parameter of KNNWarmStarter must be an int in the range
+        [1, inf). Got 0 instead.")."""
+        validate_params(self)
 
     @abc.abstractmethod
     def fit(self, meta_features: pd.DataFrame, performance: pd.DataFrame,

@@ -39,14 +39,18 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
+from metakb.params import SEED, Interval, Predicate
 from metakb.warmstart._base import (
+    COUNT,
+    SIZE,
     BaseWarmStarter,
     Recommendation,
     SupportIndex,
@@ -96,6 +100,12 @@ def als_factorise(matrix: np.ndarray, n_factors: int, reg: float = 1.0, n_iter: 
     return u, v
 
 
+def _are_penalties(value: Any) -> bool:
+    positive = Interval(numbers.Real, 0, None, closed="neither")
+    return (isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0
+            and all(positive.is_satisfied_by(a) for a in value))
+
+
 class CFWarmStarter(BaseWarmStarter):
     """Latent-factor warm starter; the new dataset's factors from meta-features or probes.
 
@@ -117,6 +127,15 @@ class CFWarmStarter(BaseWarmStarter):
 
     method = "cf"
     supports_probes = True
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_factors": [COUNT],
+        "reg": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_iter": [COUNT],
+        "probe_reg": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alphas": [Predicate(_are_penalties, "a non-empty sequence of floats in the range (0, inf)")],
+        "n_support": [SIZE],
+        "seed": [*SEED, np.random.Generator],
+    }
 
     def __init__(self, n_factors: int = 5, reg: float = 1.0, n_iter: int = 50, probe_reg: float = 1.0,
                  alphas: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0),
@@ -141,18 +160,7 @@ class CFWarmStarter(BaseWarmStarter):
 
         from portfolios import greedy_portfolio
 
-        name = type(self).__name__
-        _check_int("n_factors", name, self.n_factors, 1)
-        _check_int("n_iter", name, self.n_iter, 1)
-        _check_int("n_support", name, self.n_support, 0)
-        for param in ("reg", "probe_reg"):
-            value = getattr(self, param)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"The {param!r} parameter of {name} must be a float in the range (0, inf). "
-                                  f"Got {value!r} instead.")
-        if not self.alphas or any(not a > 0 for a in self.alphas):
-            raise ConfigError(f"The 'alphas' parameter of {name} must be a non-empty sequence of floats > 0. "
-                              f"Got {self.alphas!r} instead.")
+        self._validate_params()
         meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
         self.performance_ = performance
         self.higher_is_better_ = higher

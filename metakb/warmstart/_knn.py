@@ -10,12 +10,14 @@ References:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError
-from metakb.warmstart._base import NeighbourWarmStarter, _check_int, align_knowledge_base
+from metakb.params import StrOptions
+from metakb.warmstart._base import COUNT, FEATURES, NeighbourWarmStarter, align_knowledge_base
 from metakb.warmstart._features import SCALERS, MetaFeaturePreprocessor
 
 __all__ = ["KNNWarmStarter", "METRICS"]
@@ -64,6 +66,13 @@ class KNNWarmStarter(NeighbourWarmStarter):
     """
 
     method = "knn-best"
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_neighbors": [COUNT],
+        "metric": [StrOptions(METRICS)],
+        "features": FEATURES,
+        "scaler": [StrOptions(SCALERS)],
+        "log_transform": ["boolean"],
+    }
 
     def __init__(self, n_neighbors: int = 5, metric: str = "l1", features: Sequence[str] | None = None,
                  scaler: str = "minmax", log_transform: bool = False) -> None:
@@ -81,13 +90,7 @@ class KNNWarmStarter(NeighbourWarmStarter):
             ConfigError: a parameter is out of range or names an unknown meta-feature.
             DataError: the frames share no dataset with a score, or no meta-feature varies.
         """
-        _check_int("n_neighbors", type(self).__name__, self.n_neighbors, 1)
-        if self.metric not in METRICS:
-            raise ConfigError(f"The 'metric' parameter of KNNWarmStarter must be one of {list(METRICS)}. "
-                              f"Got {self.metric!r} instead.")
-        if self.scaler not in SCALERS:
-            raise ConfigError(f"The 'scaler' parameter of KNNWarmStarter must be one of {list(SCALERS)}. "
-                              f"Got {self.scaler!r} instead.")
+        self._validate_params()
         meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
         self.preprocessor_ = MetaFeaturePreprocessor(self.features, self.scaler, self.log_transform)
         self.embedding_ = self.preprocessor_.fit(meta_features).transform(meta_features)

@@ -40,6 +40,7 @@ References:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,7 +48,12 @@ import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError
+from metakb.params import Interval
 from metakb.warmstart._base import (
+    COUNT,
+    N_JOBS,
+    SIZE,
+    SKLEARN_SEED,
     BaseWarmStarter,
     Recommendation,
     SupportIndex,
@@ -99,13 +105,6 @@ class MetaFeatureProjection:
         return np.asarray((self.preprocessor_.transform(data) - self.mean_) @ self.components_.T)
 
 
-def _check_float(name: str, owner: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low < value <= high:
-        raise ConfigError(f"The {name!r} parameter of {owner} must be a float in the range ({low}, {high}]. "
-                          f"Got {value!r} instead.")
-    return float(value)
-
-
 class _ModelWarmStarter(BaseWarmStarter):
     """Shared fitting of the encodings and the provenance index; subclasses train the model."""
 
@@ -115,10 +114,6 @@ class _ModelWarmStarter(BaseWarmStarter):
 
     def _fit_encodings(self, meta_features: pd.DataFrame, performance: pd.DataFrame,
                        higher_is_better: bool | None) -> np.ndarray:
-        name = type(self).__name__
-        _check_int("n_components", name, self.n_components, 1)
-        _check_int("n_latent", name, self.n_latent, 0)
-        _check_int("n_support", name, self.n_support, 0)
         meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
         self.performance_ = performance
         self.higher_is_better_ = higher
@@ -185,6 +180,16 @@ class PerformanceModelWarmStarter(_ModelWarmStarter):
     """
 
     method = "rf-model"
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_estimators": [COUNT],
+        "min_samples_leaf": [COUNT],
+        "max_features": [Interval(numbers.Real, 0, 1, closed="right")],
+        "n_components": [COUNT],
+        "n_latent": [SIZE],
+        "n_support": [SIZE],
+        "seed": SKLEARN_SEED,
+        "n_jobs": N_JOBS,
+    }
 
     def __init__(self, n_estimators: int = 100, min_samples_leaf: int = 3, max_features: float = 1 / 3,
                  n_components: int = 16, n_latent: int = 8, n_support: int = 3, seed: int | None = 0,
@@ -210,10 +215,7 @@ class PerformanceModelWarmStarter(_ModelWarmStarter):
 
         from sklearn.ensemble import RandomForestRegressor
 
-        name = type(self).__name__
-        _check_int("n_estimators", name, self.n_estimators, 1)
-        _check_int("min_samples_leaf", name, self.min_samples_leaf, 1)
-        _check_float("max_features", name, self.max_features, 0.0, 1.0)
+        self._validate_params()
         normalised = self._fit_encodings(meta_features, performance, higher_is_better)
         rows, cols = np.nonzero(~np.isnan(normalised))
         x = np.column_stack([self.dataset_codes_[rows], self.config_codes_[cols]])
@@ -249,6 +251,16 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
     """
 
     method = "pairwise-model"
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_pairs": [COUNT],
+        "max_iter": [COUNT],
+        "learning_rate": [Interval(numbers.Real, 0, 10, closed="right")],
+        "n_reference": [COUNT],
+        "n_components": [COUNT],
+        "n_latent": [SIZE],
+        "n_support": [SIZE],
+        "seed": SKLEARN_SEED,
+    }
 
     def __init__(self, n_pairs: int = 128, max_iter: int = 100, learning_rate: float = 0.1, n_reference: int = 16,
                  n_components: int = 16, n_latent: int = 8, n_support: int = 3, seed: int | None = 0) -> None:
@@ -275,10 +287,7 @@ class PairwiseModelWarmStarter(_ModelWarmStarter):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         name = type(self).__name__
-        _check_int("n_pairs", name, self.n_pairs, 1)
-        _check_int("max_iter", name, self.max_iter, 1)
-        _check_int("n_reference", name, self.n_reference, 1)
-        _check_float("learning_rate", name, self.learning_rate, 0.0, 10.0)
+        self._validate_params()
         normalised = self._fit_encodings(meta_features, performance, higher_is_better)
         rng = np.random.default_rng(self.seed)
         first, second, dataset = [], [], []

@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
-from metakb.warmstart._base import NeighbourWarmStarter, _check_int, align_knowledge_base
+from metakb.params import Interval, Predicate, StrOptions
+from metakb.warmstart._base import COUNT, FEATURES, NeighbourWarmStarter, align_knowledge_base
 from metakb.warmstart._features import SCALERS, MetaFeaturePreprocessor
 from metakb.warmstart._knn import pairwise_distance
 
@@ -63,6 +65,11 @@ def rank_dissimilarity(performance: pd.DataFrame, min_common: int = 5) -> np.nda
     return target
 
 
+def _are_layer_sizes(value: Any) -> bool:
+    return (isinstance(value, Sequence) and not isinstance(value, str)
+            and all(COUNT.is_satisfied_by(size) for size in value))
+
+
 class SiameseWarmStarter(NeighbourWarmStarter):
     """Recommend the best configurations of the datasets nearest in a learned task embedding.
 
@@ -89,6 +96,21 @@ class SiameseWarmStarter(NeighbourWarmStarter):
     """
 
     method = "siamese"
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_neighbors": [COUNT],
+        "embedding_dim": [COUNT],
+        "hidden": [Predicate(_are_layer_sizes, "a sequence of ints in the range [1, inf)")],
+        "epochs": [COUNT],
+        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_common": [Interval(numbers.Integral, 2, None, closed="left")],
+        "features": FEATURES,
+        "scaler": [StrOptions(SCALERS)],
+        "log_transform": ["boolean"],
+        "seed": [Interval(numbers.Integral, 0, None, closed="left")],  # torch's generator: no None
+        "n_threads": [None, COUNT],
+    }
 
     def __init__(self, n_neighbors: int = 5, embedding_dim: int = 8, hidden: Sequence[int] = (64, 32),
                  epochs: int = 300, batch_size: int = 64, learning_rate: float = 3e-3,
@@ -110,25 +132,6 @@ class SiameseWarmStarter(NeighbourWarmStarter):
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ fitting
-    def _validate(self) -> None:
-        name = type(self).__name__
-        for param, low in (("n_neighbors", 1), ("embedding_dim", 1), ("epochs", 1), ("batch_size", 2),
-                           ("min_common", 2)):
-            _check_int(param, name, getattr(self, param), low)
-        if self.n_threads is not None:
-            _check_int("n_threads", name, self.n_threads, 1)
-        for size in self.hidden:
-            _check_int("hidden", name, size, 1)
-        for param in ("learning_rate", "weight_decay"):
-            value = getattr(self, param)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (
-                    param == "learning_rate" and value == 0):
-                raise ConfigError(f"The {param!r} parameter of {name} must be a float in the range "
-                                  f"({'0' if param == 'learning_rate' else '[0'}, inf). Got {value!r} instead.")
-        if self.scaler not in SCALERS:
-            raise ConfigError(f"The 'scaler' parameter of {name} must be one of {list(SCALERS)}. "
-                              f"Got {self.scaler!r} instead.")
-
     def fit(self, meta_features: pd.DataFrame, performance: pd.DataFrame,
             higher_is_better: bool | None = None) -> SiameseWarmStarter:
         """Train the embedding on all pairs of known datasets, then embed them.
@@ -137,7 +140,7 @@ class SiameseWarmStarter(NeighbourWarmStarter):
             ConfigError: a parameter is out of range, or torch is not installed.
             DataError: fewer than two datasets, or no pair shares ``min_common`` configurations.
         """
-        self._validate()
+        self._validate_params()
         meta_features, performance, higher = align_knowledge_base(meta_features, performance, higher_is_better)
         if len(performance) < 2:
             raise DataError(f"the Siamese warm starter needs at least 2 datasets with scores, got {len(performance)}")

@@ -16,7 +16,7 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -158,6 +158,9 @@ def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, wa
         The adapted network parameters and head. Differentiable only where the caller asks
         ``torch.func.grad`` for it; first-order methods take gradients at the result (the
         prototype head counts as a constant of the task, as in first-order Proto-MAML).
+        A call on the CPU outside every ``torch.func`` transform, whose inputs nothing
+        differentiates, takes its gradients with ``torch.autograd.grad`` instead: the same
+        numbers in a third less memory (see :func:`_eager_cpu`).
     """
     if head is None:
         head = (prototype_head(model, params, x, y, ways, cfg.hard, temperature) if cfg.head_init == "proto"
@@ -165,12 +168,50 @@ def adapt(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, wa
     def loss(p: Params, h: Params, t: Temperature) -> torch.Tensor:
         return task_loss(model, p, h, x, y, cfg, t)
 
-    loss_grad = grad(loss, argnums=(0, 1))
+    eager = _eager_cpu(x, params, head, temperature, temperature_end, cfg.lr_arch)
+    loss_grad = _first_order_grad(loss) if eager else grad(loss, argnums=(0, 1))
     for step in range(cfg.steps):
         g_p, g_h = loss_grad(params, head, step_temperature(temperature, temperature_end, step, cfg.steps))
         params = {k: v - (cfg.lr_arch if k.startswith("alpha") else cfg.lr) * g_p[k] for k, v in params.items()}
         head = {k: v - cfg.lr * g_h[k] for k, v in head.items()}
     return params, head
+
+
+def _eager_cpu(x: torch.Tensor, *inputs: object) -> bool:
+    """Whether :func:`adapt` may take its gradients with plain ``torch.autograd.grad``: on the
+    CPU, outside every ``torch.func`` transform (``vmap``, ``grad``), with no input that an
+    outer computation differentiates (none requires grad), outside inference mode.
+
+    ``torch.func.grad`` takes them with ``create_graph=True`` (so that transforms compose), which
+    keeps every saved activation of the forward pass alive until the whole backward pass ends;
+    the plain backward pass frees each one as soon as it is used: the same kernels and the same
+    numbers, and one task's supernet step on the CPU (30 images, supernet 8/3/3) peaks at
+    about 0.77 GB of resident memory instead of 1.27 GB (issue 25).
+    """
+    active = getattr(torch._C, "_are_functorch_transforms_active", None)
+    if active is None or active() or x.device.type != "cpu" or torch.is_inference_mode_enabled():
+        return False
+    tensors: list[torch.Tensor] = [x]
+    for item in inputs:
+        if isinstance(item, Mapping):
+            tensors.extend(item.values())
+        elif isinstance(item, torch.Tensor):
+            tensors.append(item)
+    return not any(t.requires_grad for t in tensors)
+
+
+def _first_order_grad(loss: Callable[[Params, Params, Temperature], torch.Tensor]
+                      ) -> Callable[[Params, Params, Temperature], tuple[Params, Params]]:
+    """``grad(loss, argnums=(0, 1))`` written with ``torch.autograd.grad`` (see
+    :func:`_eager_cpu`): the gradients of both dicts, zeros for an entry the loss does not use."""
+    def loss_grad(params: Params, head: Params, t: Temperature) -> tuple[Params, Params]:
+        with torch.enable_grad():
+            p = {k: v.detach().requires_grad_() for k, v in params.items()}
+            h = {k: v.detach().requires_grad_() for k, v in head.items()}
+            grads = torch.autograd.grad(loss(p, h, t), [*p.values(), *h.values()], materialize_grads=True)
+        return dict(zip(p, grads[:len(p)], strict=True)), dict(zip(h, grads[len(p):], strict=True))
+
+    return loss_grad
 
 
 def accuracy(model: nn.Module, params: Params, head: Params, x: torch.Tensor, y: torch.Tensor,

@@ -51,7 +51,9 @@ class DepthwiseConv2d(nn.Conv2d):
     Mathematically the same operation either way. Measured on an H100 with the MetaNAS
     meta-step captured as a CUDA graph (``benchmarks/nas_profile.py``), cuDNN's native
     depthwise kernels under ``vmap`` take 1.20 s per meta-step and the dense diagonal form
-    1.42 s, so the native kernels are the default; set ``dense_on_cuda`` to compare.
+    1.42 s, so the native kernels are the default; set ``dense_on_cuda`` to compare. On the
+    CPU a strided dilated one whose input is channels-last runs in the default memory format
+    (see ``forward``).
     """
 
     # Class-wide switch, for measuring both kernels (benchmarks/nas_profile.py).
@@ -61,11 +63,17 @@ class DepthwiseConv2d(nn.Conv2d):
         super().__init__(channels, channels, kernel, stride, padding, dilation=dilation, groups=channels, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (x.is_cuda and self.dense_on_cuda):
-            return super().forward(x)
-        eye = torch.eye(self.in_channels, device=x.device, dtype=x.dtype)
-        dense = self.weight * eye[:, :, None, None]  # (C, 1, k, k) -> (C, C, k, k), zero off the diagonal
-        return F.conv2d(x, dense, None, self.stride, self.padding, self.dilation)
+        if x.is_cuda and self.dense_on_cuda:
+            eye = torch.eye(self.in_channels, device=x.device, dtype=x.dtype)
+            dense = self.weight * eye[:, :, None, None]  # (C, 1, k, k) -> (C, C, k, k), zero off the diagonal
+            return F.conv2d(x, dense, None, self.stride, self.padding, self.dilation)
+        if (x.device.type == "cpu" and self.stride[0] > 1 and self.dilation[0] > 1
+                and _is_channels_last(x)):
+            # oneDNN has no direct channels-last kernel for a strided dilated depthwise
+            # convolution: its gradient took twice as long as in the default format
+            # (issue 25, 30 images of 16 channels at 28x28), so this one runs there.
+            return super().forward(x.contiguous()).contiguous(memory_format=torch.channels_last)
+        return super().forward(x)
 
 
 class DilConv(nn.Sequential):
@@ -110,7 +118,23 @@ class FactorizedReduce(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
+        # oneDNN's weight gradient of a strided 1x1 convolution in the channels-last format
+        # corrupts memory with more than one thread (torch 2.13, oneDNN 3.12: jit_1x1 backward
+        # weights); the two convolutions run in the default format instead, as before issue 25.
+        nhwc = x.device.type == "cpu" and _is_channels_last(x)
+        if nhwc:
+            x = x.contiguous()
+        out = self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
+        return out.contiguous(memory_format=torch.channels_last) if nhwc else out
+
+
+def _is_channels_last(x: torch.Tensor) -> bool:
+    """``x`` is laid out channels-last (and not also in the default format); False under
+    ``vmap``, whose batched tensors have no memory format to ask about."""
+    try:
+        return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    except RuntimeError:
+        return False
 
 
 OPS: dict[str, Callable[[int, int, bool], nn.Module]] = {

@@ -12,6 +12,8 @@ References:
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -22,16 +24,28 @@ from nas_meta.ops import PRIMITIVES, FactorizedReduce, ReLUConvBN, make_op
 
 __all__ = ["SearchNetwork"]
 
+# Which operations of each edge to compute: ``mask[edge][op]`` is False where the operation's
+# weight is exactly 0 (see SearchNetwork.cpu_skip_zero_ops); None computes every one.
+OpMask = list[list[bool]] | None
+
 
 class MixedOp(nn.Module):
-    """Weighted sum of every operation on one edge (``none`` contributes nothing)."""
+    """Weighted sum of every operation on one edge (``none`` contributes nothing).
+
+    ``active`` (one flag per operation of :data:`PRIMITIVES`) leaves out the operations whose
+    weight is exactly 0: their terms ``0 * op(x)`` add nothing to the sum, and nothing to any
+    gradient (the weight multiplies every path through them).
+    """
 
     def __init__(self, channels: int, stride: int) -> None:
         super().__init__()
         self._ops = nn.ModuleList(make_op(p, channels, stride, affine=False) for p in PRIMITIVES[1:])
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return sum(w * op(x) for w, op in zip(weights[1:], self._ops, strict=True))  # type: ignore[return-value]
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: list[bool] | None = None) -> torch.Tensor:
+        if active is None:
+            return sum(w * op(x) for w, op in zip(weights[1:], self._ops, strict=True))  # type: ignore[return-value]
+        return sum(w * op(x) for w, op, on in zip(weights[1:], self._ops, active[1:], strict=True)  # type: ignore[return-value]
+                   if on)
 
 
 class SearchCell(nn.Module):
@@ -45,11 +59,15 @@ class SearchCell(nn.Module):
         self.edges = nn.ModuleList(MixedOp(c, 2 if reduction and i < 2 else 1)
                                    for j in range(nodes) for i in range(j + 2))
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor, active: OpMask = None) -> torch.Tensor:
         states = [self.pre0(s0), self.pre1(s1)]
         k = 0
         for _ in range(self.nodes):
-            states.append(sum(self.edges[k + i](h, weights[k + i]) for i, h in enumerate(states)))  # type: ignore[arg-type]
+            if active is None:
+                states.append(sum(self.edges[k + i](h, weights[k + i]) for i, h in enumerate(states)))  # type: ignore[arg-type]
+            else:  # an edge whose operations all weigh 0 adds nothing to its node
+                states.append(sum(self.edges[k + i](h, weights[k + i], active[k + i])  # type: ignore[arg-type]
+                                  for i, h in enumerate(states) if any(active[k + i][1:])))
             k += len(states) - 1
         return torch.cat(states[2:], dim=1)
 
@@ -70,7 +88,23 @@ class SearchNetwork(nn.Module):
             discretisation, whose feature norms differ severalfold, feed the task's head on
             the same scale; 0 keeps the pooled features as they are.
         seed: seed of the initial weights (its own generator).
+
+    On the CPU (never on CUDA, and never under ``vmap``) two class-wide switches make the same
+    computation cheaper (issue 25, ``docs/nas_meta.md``, "Memory and time on the CPU"):
+    ``cpu_channels_last`` runs the cells in the channels-last memory format, where oneDNN has
+    direct kernels for the depthwise and pointwise convolutions and the pools (their backward
+    passes dominated the time in the default layout; strided 1x1 and strided dilated
+    convolutions still run in the default format, see :mod:`nas_meta.ops`; the results agree
+    to float rounding: 1e-5 after a soft and a discretised meta-step), and
+    ``cpu_skip_zero_ops`` leaves out the operations (and whole edges) whose weight is exactly 0,
+    as the 0/1 weights of the discretised cells make all but one operation of two edges per
+    node (the same sums and gradients: a zero-weighted term adds exactly nothing).
     """
+
+    #: run the cells channels-last on the CPU (see the class docstring)
+    cpu_channels_last: ClassVar[bool] = True
+    #: skip operations of weight exactly 0 on the CPU (see the class docstring)
+    cpu_skip_zero_ops: ClassVar[bool] = True
 
     def __init__(self, channels: int = 16, layers: int = 4, nodes: int = 3, in_channels: int = 1,
                  stem_multiplier: int = 3, temperature: float = 1.0, feature_scale: float = 0.0,
@@ -122,6 +156,39 @@ class SearchNetwork(nn.Module):
         """Features of ``x``; ``weights`` overrides the operation weights (e.g. hard ones)."""
         w_normal, w_reduce = self.op_weights() if weights is None else weights
         s0 = s1 = self.stem(x)
+        active_normal = active_reduce = None
+        if s0.device.type == "cpu":
+            if self.cpu_channels_last:
+                s0 = s1 = _channels_last(s0)
+            if self.cpu_skip_zero_ops:
+                active_normal, active_reduce = self._active_ops(w_normal), self._active_ops(w_reduce)
         for cell in self.cells:
-            s0, s1 = s1, cell(s0, s1, w_reduce if cell.reduction else w_normal)
+            s0, s1 = s1, (cell(s0, s1, w_reduce, active_reduce) if cell.reduction
+                          else cell(s0, s1, w_normal, active_normal))
         return scale_features(self.pool(s1).flatten(1), self.feature_scale)
+
+    def _active_ops(self, weights: torch.Tensor) -> OpMask:
+        """Which operations weigh more than exactly 0; None (compute all) when every one does,
+        when some node would be left without an operation, or when the values cannot be read
+        (under ``vmap``)."""
+        try:
+            mask: list[list[bool]] = weights.ne(0).tolist()
+        except RuntimeError:  # a batched tensor under vmap has no values to branch on
+            return None
+        if all(all(row[1:]) for row in mask):
+            return None
+        start = 0
+        for j in range(self.nodes):
+            if not any(any(row[1:]) for row in mask[start:start + j + 2]):
+                return None
+            start += j + 2
+        return mask
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the channels-last memory format; unchanged under ``vmap``, whose batched
+    tensors do not take a memory format."""
+    try:
+        return x.contiguous(memory_format=torch.channels_last)
+    except RuntimeError:
+        return x

@@ -9,14 +9,16 @@ are stored in the knowledge base afterwards by ``metakb nas meta-train`` or
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -25,7 +27,7 @@ from nas_meta.episodes import EpisodeSampler, check_augment
 from nas_meta.learners import METHODS, FewShotLearner, MetaNAS, load_learner
 from nas_meta.omniglot import TEST_ALPHABETS, load_omniglot, split_by_alphabet
 
-__all__ = ["meta_train", "evaluate_checkpoint", "main", "device_name", "EVAL_SEED"]
+__all__ = ["meta_train", "evaluate_checkpoint", "main", "device_name", "cpu_threads", "EVAL_SEED"]
 
 EVAL_SEED = 1
 """Seed of the test-episode sampler of every evaluation (meta-train's own and ``evaluate``'s by
@@ -41,6 +43,41 @@ def device_name(device: str) -> str:
     if dev.type == "cuda":
         return torch.cuda.get_device_name(dev)
     return f"cpu ({platform.machine()})"
+
+
+@contextmanager
+def cpu_threads(device: str | torch.device | None) -> Iterator[None]:
+    """One intra-op thread for a run on the CPU, unless ``OMP_NUM_THREADS`` sets their number.
+
+    A few-shot task's tensors are small (a 5-way task is a few dozen 28x28 images), too small
+    for torch's parallel kernels to gain from a second thread; on a machine whose cores are
+    shared they lose badly: measured on the shared 2-core development machine (issue 25), a
+    depthwise convolution's forward and backward took 40-1,400 ms of CPU with two threads
+    (each waiting for the other, descheduled one) and 2-8 ms with one. The previous thread
+    count comes back when the run ends; CUDA runs are left alone.
+    """
+    if device is None or torch.device(device).type != "cpu" or os.environ.get("OMP_NUM_THREADS"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _on_cpu_threads(fn: _F) -> _F:
+    """Run ``fn`` under :func:`cpu_threads` of its ``device`` keyword (default ``"cpu"``)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with cpu_threads(kwargs.get("device", "cpu")):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _samplers(data: str | None, cache: str | None, ways: int, shots: int, queries: int, device: str, seed: int,
@@ -77,6 +114,7 @@ def evaluate_learner(learner: FewShotLearner, settings: Sequence[tuple[int, int]
     return results
 
 
+@_on_cpu_threads
 def meta_train(method: str, *, ways: int, shots: int, steps: int, out: str | Path, device: str = "cpu",
                meta_batch: int | None = None, train_ways: int | None = None, train_shots: int | None = None,
                train_queries: int = 5, time_budget: float | None = None, eval_episodes: int = 600,
@@ -198,8 +236,9 @@ def evaluate_checkpoint(checkpoint: str | Path, *, settings: Sequence[tuple[int,
     if seed is None:
         seed = _recorded_eval_seed(checkpoint)
     start = time.perf_counter()
-    evals = evaluate_learner(learner, settings, episodes, data=data, cache=cache, seed=seed,
-                             show_progress=show_progress)
+    with cpu_threads(learner.device):
+        evals = evaluate_learner(learner, settings, episodes, data=data, cache=cache, seed=seed,
+                                 show_progress=show_progress)
     return {"method": learner.method, "checkpoint": str(checkpoint), "device": device_name(learner.device),
             "evaluations": evals, "seconds": time.perf_counter() - start}
 

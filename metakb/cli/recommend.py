@@ -74,7 +74,10 @@ def print_report(report: RecommendationReport) -> None:
         print(f"    {json.dumps(rec.config, sort_keys=True)}")
         if rec.predicted_score is not None:
             never = "" if rec.evaluated else " (never evaluated on any dataset)"
-            print(f"    predicted {report.metric}: {rec.predicted_score:.4f}{never}")
+            # Every warm starter predicts a normalised score, not the metric itself (a kNN's 0.95 is
+            # "near the best of its neighbours", not an R² or accuracy of 0.95).
+            print(f"    predicted normalised score: {rec.predicted_score:.4f} "
+                  f"(1 = a similar dataset's best configuration, 0 = its worst){never}")
         for source in rec.sources[:3]:
             scaled = source.get("scaled_distance")  # in typical neighbour distances (docs/cli.md)
             far = f"distance {scaled:.2f}x typical" if scaled is not None else f"distance {source['distance']:.3f}"

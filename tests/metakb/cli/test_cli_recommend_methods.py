@@ -73,3 +73,13 @@ def test_probes_need_cf(pmlb_dir: Path, kb_copy: Path, capsys) -> None:
     assert main(["recommend", str(data), "--target", "target", "--probes", "2",
                  "--db", str(kb_copy)]) == 2
     assert "'probes' parameter" in capsys.readouterr().err
+
+
+def test_the_predicted_score_is_labelled_normalised_not_the_metric(pmlb_dir: Path, kb_copy: Path, capsys) -> None:
+    """Warm starters predict a normalised score (1 = a dataset's best configuration); the text
+    report must not print it as a balanced accuracy (a kNN's 0.95 is not an accuracy of 0.95)."""
+    data = pmlb_dir / "car" / "car.tsv.gz"
+    assert main(["recommend", str(data), "--target", "target", "-k", "2", "--db", str(kb_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "predicted normalised score: " in out and "1 = a similar dataset's best configuration" in out
+    assert "predicted balanced_accuracy" not in out

@@ -26,6 +26,7 @@ from metakb.evaluation import DataRef, EvaluationResult, EvaluationTask, Protoco
 from metakb.executors import Executor, make_executor
 from metakb.spaces import get_search_space, sample_configurations, space_task, space_to_json
 from metakb.store import KnowledgeBase
+from metakb.workflows._runs import RunClock
 from metakb.workflows.duplicates import needs_signature, record_signature
 
 __all__ = ["BuildReport", "BuildSource", "DATA_SUFFIXES", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_files",
@@ -387,13 +388,14 @@ def _build(kb: KnowledgeBase, sources: list[BuildSource], source_settings: dict[
         space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)
     report = BuildReport(run_id=run_id)
     try:
-        report.configurations = len(config_ids)
-        registered = _register_datasets(kb, sources, origin, with_meta_features, seed, report, progress)
-        report.datasets = len(registered)
-        if not meta_features_only:
-            with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
-                _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
-                                 origin, run_id, report, progress, batch_size, on_result)
+        with RunClock(kb, run_id, 0.0):  # a heartbeat: a live build is never taken for a dead one
+            report.configurations = len(config_ids)
+            registered = _register_datasets(kb, sources, origin, with_meta_features, seed, report, progress)
+            report.datasets = len(registered)
+            if not meta_features_only:
+                with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
+                    _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
+                                     origin, run_id, report, progress, batch_size, on_result)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
         raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from metakb.errors import ConfigError
 from metakb.executors import Executor
 from metakb.optimizers import BOHB, BaseOptimizer, Result
 from metakb.optimizers.warmstart import prior_from_scores, similarity_weights
+from metakb.workflows._runs import RunClock
 from metakb.workflows.build import prepare_dataset, write_dataset
 from metakb.workflows.task import resolve_task
 
@@ -174,7 +174,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
                                        dataset_id=dataset_id, space_id=space_id)
                 kb.update_run(run_id, state=opt.state().to_dict())
 
-        clock = _RunClock(kb, run_id, spent)
+        clock = RunClock(kb, run_id, spent)
         store = _store_callback(kb, run_id, dataset_id, space_id, proto, seed, clock)
         remaining_time = None if time_budget is None else time_budget - spent
         remaining_evaluations = (None if n_evaluations is None
@@ -190,41 +190,6 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
             raise
     kb.update_run(run_id, status="finished", elapsed_seconds=clock.elapsed())
     return _report(opt, result, run_id, table.name, proto, warm_start)
-
-
-class _RunClock:
-    """The run's wall seconds over all its sessions, and its heartbeat while it runs.
-
-    A background thread says every ``interval`` seconds that the run is alive, so that a run
-    whose evaluations take minutes is not taken for a dead one (``KnowledgeBase.stale_runs``).
-    """
-
-    def __init__(self, kb: Any, run_id: str, spent: float, interval: float = 60.0) -> None:
-        self.kb, self.run_id, self.spent, self.interval = kb, run_id, spent, interval
-        self._start = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def elapsed(self) -> float:
-        """Seconds spent by this run, earlier sessions included."""
-        return self.spent + (time.monotonic() - self._start)
-
-    def __enter__(self) -> _RunClock:
-        self._start = time.monotonic()
-        if self.kb.path != ":memory:":
-            self._thread = threading.Thread(target=self._beat, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.interval):
-            with contextlib.suppress(Exception):  # a missed beat only delays staleness
-                self.kb.heartbeat(self.run_id)
 
 
 def _table_source(table: Any) -> dict[str, Any] | None:
@@ -306,7 +271,7 @@ def _objective(stack: contextlib.ExitStack, pool: Any, ref: Any, proto: Any, see
 
 
 def _store_callback(kb: Any, run_id: str, dataset_id: int, space_id: int, proto: Any, seed: int,
-                    clock: _RunClock) -> Callable[[BaseOptimizer, Result], None]:
+                    clock: RunClock) -> Callable[[BaseOptimizer, Result], None]:
     """The optimizer's callback: store each result and the optimizer's state in one transaction."""
 
     def store(optimizer: BaseOptimizer, result: Result) -> None:

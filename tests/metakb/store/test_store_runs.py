@@ -72,3 +72,34 @@ def test_a_new_run_marks_the_stale_ones_of_its_kind_interrupted(tmp_path):
         assert kb.interrupt_stale_runs("optimize") == []  # another kind: left alone
         assert kb.interrupt_stale_runs("build") == [dead]
         assert kb.get_run(dead)["status"] == "interrupted" and kb.check() == []
+
+
+def test_a_build_beats_while_it_evaluates(tmp_path, pmlb_dir, monkeypatch):
+    """A long build is not taken for a dead one: it has a heartbeat, as optimize has (a build
+    without one was reported stale by `db check` after ten minutes, and the next build or
+    optimize on the same file would have marked it interrupted while it ran)."""
+    import time
+
+    import metakb.workflows.build as build
+    from metakb.workflows._runs import RunClock
+    from metakb.workflows.build import build_from_pmlb
+
+    beats: list[str] = []
+
+    class FastClock(RunClock):
+        def __init__(self, kb, run_id, spent, interval=60.0):
+            super().__init__(kb, run_id, spent, interval=0.05)
+
+        def _beat(self) -> None:
+            while not self._stop.wait(self.interval):
+                self.kb.heartbeat(self.run_id)
+                beats.append(self.run_id)
+
+    monkeypatch.setattr(build, "RunClock", FastClock)
+    with KnowledgeBase(tmp_path / "kb.sqlite") as kb:
+        start = time.monotonic()
+        report = build_from_pmlb(kb, pmlb_dir, n_configs=2, datasets=["analcatdata_aids"], progress=False)
+        assert time.monotonic() - start > 0.05  # long enough for a beat (worker start-up alone takes seconds)
+        assert beats and set(beats) == {report.run_id}
+        assert kb.get_run(report.run_id)["status"] == "finished"
+        assert kb.stale_runs() == []

@@ -129,7 +129,8 @@ def _run(args: argparse.Namespace) -> int:
           f"{report.seconds:.0f} s")
     if report.candidates or report.searches:
         print(f"tuned candidates: {report.candidates} in the pool; {report.searches} searches now "
-              f"({report.search_evaluations} evaluations), {report.searches_reused} stored before")
+              f"({report.search_evaluations} evaluations, {report.search_seconds:.0f} s), "
+              f"{report.searches_reused} stored before")
     if report.budgets != [1.0]:
         print("budgets: " + ", ".join(f"{b:.4g}" for b in report.budgets))
     if report.status_counts:

@@ -67,6 +67,7 @@ class BuildReport:
     searches_reused: int = 0
     search_evaluations: int = 0
     searches_failed: list[str] = field(default_factory=list)
+    search_seconds: float = 0.0  # wall seconds of the candidate phase
 
 
 def parse_budgets(text: str) -> tuple[float, ...]:
@@ -505,6 +506,7 @@ def _search_candidates(kb: KnowledgeBase, registered: list[tuple[int, DataRef]],
                        proto: Protocol, eval_seed: int, search: CandidateSearch, pool: Executor, run_id: str,
                        origin: str, report: BuildReport, progress: bool) -> None:
     """The candidate phase (:func:`metakb.workflows.candidates.tune_candidates`) with its progress bar."""
+    started = time.monotonic()
     bar = _progress(None, progress, total=len(registered) * search.n_evaluations, desc="candidate searches",
                     unit="eval", smoothing=0.05)
     found = tune_candidates(kb, registered, space=space, space_id=space_id, protocol=proto, eval_seed=eval_seed,
@@ -514,6 +516,7 @@ def _search_candidates(kb: KnowledgeBase, registered: list[tuple[int, DataRef]],
         bar.close()
     report.searches, report.searches_reused = found.searched, found.reused
     report.search_evaluations, report.searches_failed = found.evaluations, found.failed
+    report.search_seconds = time.monotonic() - started
 
 
 def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:

@@ -142,3 +142,17 @@ def test_bad_input_is_one_line_exit_2_and_the_file_unchanged(built, pmlb_dir, tm
     fresh = tmp_path / "new.sqlite"
     assert main(["build", "--db", str(fresh), "--pmlb", str(pmlb_dir), "--no-progress", *argv]) == 2
     assert not fresh.exists()
+
+
+def test_merge_copies_the_provenance_once(built, tmp_path):
+    from metakb.workflows.merge import merge_knowledge_base
+
+    with KnowledgeBase(tmp_path / "merged.sqlite") as kb:
+        first = merge_knowledge_base(kb, built["path"])
+        again = merge_knowledge_base(kb, built["path"])
+        merged = kb.configuration_sources("sklearn-cash")
+    with KnowledgeBase(built["path"], readonly=True) as source:
+        original = source.configuration_sources("sklearn-cash")
+    assert first.configuration_sources_added == len(original) == 3 and again.configuration_sources_added == 0
+    assert sorted(merged["dataset"]) == sorted(original["dataset"])
+    assert list(merged["settings"]) == list(original["settings"])

@@ -1112,7 +1112,8 @@ class KnowledgeBase:
                             "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
         protocols = self._rows("SELECT protocol, metric, count(*) AS n FROM evaluations "
                                "GROUP BY protocol, metric ORDER BY metric, protocol")
-        return {"path": self.path, "schema_version": self.schema_version,
+        budgets = self._rows("SELECT budget, count(*) AS n FROM evaluations GROUP BY budget ORDER BY budget")
+        return {"path": self.path, "schema_version": self.schema_version, "budgets": budgets,
                 "latest_schema_version": latest_version(), "size_bytes": size, "counts": counts,
                 "evaluation_status": statuses, "tasks": tasks, "spaces": spaces, "protocols": protocols,
                 "near_duplicate_pairs": counts["near_duplicates"],

@@ -13,6 +13,7 @@ metric) and written in small transactions as they arrive, so a rerun, or a run a
 from __future__ import annotations
 
 import functools
+import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def check_budgets(budgets: Sequence[float] | str, given: Any = None) -> tuple[fl
     if not values:
         raise ConfigError(f"--budgets must be {_BUDGETS_HELP}; got none")
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < float(value) <= 1.0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < float(value) <= 1.0:
             raise ConfigError(f"--budgets must be {_BUDGETS_HELP}; got {given!r} ({value!r} is outside (0, 1])")
     return tuple(sorted({canonical_budget(v) for v in values}))
 
@@ -456,6 +457,8 @@ def _plan(budgets: Sequence[float] | str, candidates: str, search: CandidateSear
     if candidates not in CANDIDATE_METHODS:
         raise ConfigError(f"--candidates must be one of {list(CANDIDATE_METHODS)}, got {candidates!r}")
     if candidates == "none":
+        if search is not None:
+            raise ConfigError("a candidate search applies with candidates='bohb' only")
         return _Plan(checked, None)
     return _Plan(checked, search if search is not None else CandidateSearch(seed=seed))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ __all__ = [
     "metric_direction",
     "to_builtin",
     "canonical_json",
+    "canonical_budget",
+    "same_budget",
     "sha256_text",
     "space_to_json",
     "space_from_json",
@@ -97,6 +100,36 @@ def to_builtin(value: Any) -> Any:
         value = float(value)
         return None if math.isnan(value) else value
     return value
+
+
+#: Budgets within this relative distance of a simple fraction are that fraction.
+BUDGET_RTOL = 1e-9
+
+
+def canonical_budget(value: Any) -> float:
+    """A budget as the one float every computation of it maps to.
+
+    ``1/9``, ``3 ** -2`` and ``1 / 3 / 3`` differ in their last bits; stored as they come they
+    would be three budgets (the evaluations' UNIQUE key compares floats exactly). A value within
+    :data:`BUDGET_RTOL` of a fraction with a denominator up to 10**6 becomes that fraction's
+    nearest float; any other finite value is returned as a float.
+
+    Raises:
+        ConfigError: the value is not a finite number.
+    """
+    try:
+        budget = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"a budget must be a number, got {value!r}") from None
+    if not math.isfinite(budget):
+        raise ConfigError(f"a budget must be a finite number, got {value!r}")
+    simple = float(Fraction(budget).limit_denominator(10**6))
+    return simple if math.isclose(simple, budget, rel_tol=BUDGET_RTOL, abs_tol=0.0) else budget
+
+
+def same_budget(a: float, b: float) -> bool:
+    """Whether two budgets are the same (:func:`canonical_budget` tolerance)."""
+    return math.isclose(float(a), float(b), rel_tol=BUDGET_RTOL, abs_tol=0.0)
 
 
 def canonical_json(value: Any) -> str:

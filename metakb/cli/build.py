@@ -49,6 +49,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-datasets", type=int, metavar="M", help="at most M datasets (in name order)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per evaluation (default: 60)")
     p.add_argument("--memory-mb", type=int, default=4096, metavar="MB", help="memory cap per worker (default: 4096)")
+    p.add_argument("--budgets", default="1", metavar="LIST",
+                   help="fractions of the training rows every cell is evaluated at, comma-separated "
+                        "(default: 1); 1/9,1/3,1 stores learning curves at the budgets optimize uses, "
+                        "which BOHB's warm start seeds its per-budget models from")
+    p.add_argument("--candidates", default="none", choices=["none", "bohb"],
+                   help="bohb: first run BOHB on every dataset (the build's protocol) and add its "
+                        "incumbents to the configurations, with the dataset that found them; the "
+                        "matrix then covers them too (default: none)")
+    p.add_argument("--per-dataset-evaluations", type=int, default=None, metavar="N",
+                   help="evaluations of each dataset's BOHB search with --candidates bohb (default: 64)")
+    p.add_argument("--incumbents", type=int, default=None, metavar="K",
+                   help="best distinct configurations kept from each search with --candidates bohb "
+                        "(default: 1)")
     p.add_argument("--meta-features-only", action="store_true",
                    help="only store datasets and (re)compute their meta-features")
     p.add_argument("--executor", default="local", choices=["local", "dask"],
@@ -75,6 +88,21 @@ def _check_source(args: argparse.Namespace) -> None:
         raise ConfigError(f"{flag} applies to --data files only; PMLB datasets name their own target and task")
 
 
+def _plan(args: argparse.Namespace) -> dict[str, object]:
+    """``--budgets`` and the candidate options, checked (one line each) before the file is opened."""
+    from metakb.workflows.build import CandidateSearch, parse_budgets
+
+    budgets = parse_budgets(args.budgets)
+    if args.candidates != "bohb":
+        for flag in ("per_dataset_evaluations", "incumbents"):
+            if getattr(args, flag) is not None:
+                raise ConfigError(f"--{flag.replace('_', '-')} applies with --candidates bohb only")
+        return {"budgets": budgets, "candidates": "none"}
+    options = {"n_evaluations": args.per_dataset_evaluations, "incumbents": args.incumbents}
+    search = CandidateSearch(seed=args.seed, **{k: v for k, v in options.items() if v is not None})
+    return {"budgets": budgets, "candidates": "bohb", "search": search}
+
+
 def _run(args: argparse.Namespace) -> int:
     from metakb.workflows.build import (  # lazy: keeps `metakb --help` fast
         build_from_files,
@@ -82,11 +110,12 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     _check_source(args)  # before the knowledge base is opened: a refused build creates no file
+    plan = _plan(args)
     common = dict(n_configs=args.configs, jobs=args.jobs, protocol=args.protocol, seed=args.seed,
                   eval_seed=args.eval_seed, datasets=args.datasets, exclude=args.exclude,
                   max_datasets=args.max_datasets, timeout=args.timeout, memory_mb=args.memory_mb,
                   meta_features_only=args.meta_features_only, with_meta_features=not args.no_meta_features,
-                  executor=args.executor, scheduler=args.scheduler, progress=not args.no_progress)
+                  executor=args.executor, scheduler=args.scheduler, progress=not args.no_progress, **plan)
     with open_from_args(args) as kb:
         if args.data:
             report = build_from_files(kb, args.data, args.target, space=args.space, task=args.task, **common)
@@ -98,6 +127,12 @@ def _run(args: argparse.Namespace) -> int:
     print(f"build {report.run_id}: {report.datasets} datasets x {report.configurations} configurations; "
           f"{report.evaluated} new evaluations, {report.skipped_existing} already stored; "
           f"{report.seconds:.0f} s")
+    if report.candidates or report.searches:
+        print(f"tuned candidates: {report.candidates} in the pool; {report.searches} searches now "
+              f"({report.search_evaluations} evaluations, {report.search_seconds:.0f} s), "
+              f"{report.searches_reused} stored before")
+    if report.budgets != [1.0]:
+        print("budgets: " + ", ".join(f"{b:.4g}" for b in report.budgets))
     if report.status_counts:
         print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(report.status_counts.items())))
     for name, reason in report.failed_datasets.items():

@@ -34,9 +34,11 @@ def _info(args: argparse.Namespace) -> int:
     print(f"schema version  {info['schema_version']} (this metakb writes {info['latest_schema_version']})")
     print(f"file size       {info['size_bytes'] / 1e6:.1f} MB")
     for table, count in info["counts"].items():
-        print(f"{table:16s}{count}")
+        print(f"{table:15s} {count}")  # one space at least: dataset_signatures and configuration_sources are longer
     if info["evaluation_status"]:
         print("evaluations by status: " + ", ".join(f"{k} {v}" for k, v in sorted(info["evaluation_status"].items())))
+    if len(info["budgets"]) > 1:  # learning curves (`metakb build --budgets`)
+        print("evaluations by budget: " + ", ".join(f"{r['budget']:.4g} {r['n']}" for r in info["budgets"]))
     for task, counts in sorted(info["tasks"].items()):
         print(f"task {task}: {counts['datasets']} datasets, {counts['evaluations']} evaluations")
     for space in info["spaces"]:

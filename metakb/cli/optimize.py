@@ -48,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--warm-start", default="none", choices=["none", "knn", "portfolio"],
                    help="evaluate kNN recommendations or a portfolio first and seed the model "
                         "with similar datasets' evaluations (default: none)")
+    p.add_argument("--budget-priors", default="each", choices=["each", "full"],
+                   help="with a warm start, seed each BOHB budget's model from similar datasets' "
+                        "evaluations at that budget where the knowledge base has them (each; "
+                        "`metakb build --budgets`), or every budget from the full-budget ones (full) "
+                        "(default: each)")
     p.add_argument("--n-initial", type=int, default=5, metavar="K",
                    help="warm-start configurations evaluated first (default: 5)")
     p.add_argument("--portfolio", default=None, metavar="NAME",
@@ -97,7 +102,8 @@ def _run(args: argparse.Namespace) -> int:
             min_budget=args.min_budget, eta=args.eta, warm_start=args.warm_start,
             n_initial=args.n_initial, portfolio=args.portfolio, n_workers=args.workers,
             scheduler=args.scheduler, resume=args.resume, seed=args.seed, timeout=args.timeout,
-            progress=not args.json, exclude_datasets=args.exclude_dataset, task=args.task)
+            progress=not args.json, exclude_datasets=args.exclude_dataset, task=args.task,
+            budget_priors=args.budget_priors)
     if args.plot:
         _plot(report, args.plot)
     if args.json:

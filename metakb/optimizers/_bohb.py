@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from metakb._convert import same_budget
 from metakb.errors import ConfigError
 from metakb.optimizers._base import (
     BaseOptimizer,
@@ -61,11 +62,25 @@ def _is_config_list(value: Any) -> bool:
     return items is not None and all(isinstance(c, Mapping) for c in items)
 
 
-def _is_prior(value: Any) -> bool:
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_triples(value: Any) -> bool:
     items = _items(value)
     return items is not None and all(
         isinstance(t, Sequence) and len(t) == 3 and isinstance(t[0], Mapping)
-        and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in t[1:]) for t in items)
+        and all(_is_real(x) for x in t[1:]) for t in items)
+
+
+def _is_prior(value: Any) -> bool:
+    """A sequence of triples (every budget), or a mapping budget -> sequence of triples."""
+    if isinstance(value, Mapping):
+        return all(_is_real(b) and b > 0 and _is_triples(v) for b, v in value.items())
+    return _is_triples(value)
+
+
+Triple = tuple[dict[str, Any], float, float]
 
 
 class BOHB(BaseOptimizer):
@@ -86,9 +101,18 @@ class BOHB(BaseOptimizer):
         bracket_rule: ``"hpbandster"`` or ``"paper"`` (Hyperband's own bracket sizes).
         initial_configs: configurations evaluated first, on ``max_budget``, in order.
         prior_observations: ``(config, loss, weight)`` triples from other tasks; losses must be
-            comparable across them (for example per-task rank quantiles in [0, 1]).
+            comparable across them (for example per-task rank quantiles in [0, 1]). A sequence
+            is the prior of every budget. A mapping ``budget -> triples`` gives each budget its
+            own prior (e.g. other tasks' evaluations at 1/9 of the rows for the 1/9 model): its
+            keys must be budgets of the run (:func:`hyperband_budgets`, compared with a 1e-9
+            relative tolerance); a budget without a key uses the prior of the nearest larger
+            budget that has one, else of the largest one below it.
         prior_strength: how many of the task's own observations the prior counts as; None means
             ``min_points_in_model``.
+
+    The model of a budget (HpBandSter: the largest budget with enough observations) is mixed
+    with that budget's prior; before any budget has a model, suggestions come from the prior of
+    ``max_budget`` alone.
         seed: seed of the optimizer's own random generator.
 
     References:
@@ -109,7 +133,7 @@ class BOHB(BaseOptimizer):
         "bracket_rule": [StrOptions(BRACKET_RULES)],
         "initial_configs": [None, Predicate(_is_config_list, "a sequence of configuration dicts")],
         "prior_observations": [None, Predicate(_is_prior, "a sequence of (configuration dict, loss, weight) "
-                                                          "triples")],
+                                                          "triples, or a mapping budget > 0 -> such a sequence")],
         "prior_strength": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "seed": [*SEED],
     }  # and the search space (BaseOptimizer._space_constraints)
@@ -120,7 +144,9 @@ class BOHB(BaseOptimizer):
                  random_fraction: float = 1 / 3, bandwidth_factor: float = 3,
                  min_bandwidth: float = 1e-3, bracket_rule: str = "hpbandster",
                  initial_configs: Sequence[Mapping[str, Any]] | None = None,
-                 prior_observations: Sequence[tuple[Mapping[str, Any], float, float]] | None = None,
+                 prior_observations: (Sequence[tuple[Mapping[str, Any], float, float]]
+                                      | Mapping[float, Sequence[tuple[Mapping[str, Any], float, float]]]
+                                      | None) = None,
                  prior_strength: float | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         self.configspace = configspace
@@ -134,13 +160,12 @@ class BOHB(BaseOptimizer):
         self.prior_strength = prior_strength
         self._validate_params()  # the declared tables first: a wrong type is a ConfigError, not a TypeError
         self.initial_configs = [dict(c) for c in initial_configs or []]
-        self.prior_observations = [(dict(c), float(loss), float(w))
-                                   for c, loss, w in prior_observations or []]
+        self.budgets_ = hyperband_budgets(min_budget, max_budget, eta)
+        self.prior_observations = _normalise_prior(prior_observations, self.budgets_)
         self._validate()
         self.codec_ = SpaceCodec(configspace)
         d = self.codec_.n_dims
         self.min_points_ = max(min_points_in_model or 0, d + 1)
-        self.budgets_ = hyperband_budgets(min_budget, max_budget, eta)
         self.s_max_ = len(self.budgets_) - 1
         self.prior_strength_ = float(self.min_points_ if prior_strength is None else prior_strength)
         self._initial_queue = list(self.initial_configs)
@@ -150,7 +175,11 @@ class BOHB(BaseOptimizer):
         self._obs: dict[float, tuple[list[np.ndarray], list[float]]] = {}
         self._models: dict[float, tuple[ProductKDE, ProductKDE]] = {}
         self._stale: set[float] = set()
-        self.prior_kdes_ = self._fit_prior()
+        #: budget -> the (good, bad) prior densities its model is mixed with (every budget of
+        #: the run, each pointing at its own prior or the one it falls back to; empty: no prior)
+        self.budget_prior_kdes_ = self._fit_priors()
+        #: the prior densities of ``max_budget`` (None: no prior)
+        self.prior_kdes_ = self.prior_for(self.budgets_[-1])
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
@@ -158,7 +187,7 @@ class BOHB(BaseOptimizer):
         weights are finite (the budgets' order is :func:`hyperband_budgets`' check)."""
         for config in self.initial_configs:
             _check_config(self.configspace, config)
-        if any(w < 0 or not math.isfinite(w) for _, _, w in self.prior_observations):
+        if any(w < 0 or not math.isfinite(w) for _, _, w in _all_triples(self.prior_observations)):
             raise ConfigError("prior_observations weights must be finite and >= 0")
 
     # ------------------------------------------------------------------ suggest
@@ -204,9 +233,10 @@ class BOHB(BaseOptimizer):
         if model is None or self._rng.random() < self.random_fraction:
             return self.codec_.sample(self._rng), {"model_based_pick": False}
         (good, bad), alpha = model
-        candidates = self._draw_candidates(good, bad, alpha)
-        l_x = self._mix(good, self.prior_kdes_, alpha, candidates, 0)
-        g_x = self._mix(bad, self.prior_kdes_, alpha, candidates, 1)
+        prior = self.prior_for(self._modelled_budget())
+        candidates = self._draw_candidates(good, prior, alpha)
+        l_x = self._mix(good, prior, alpha, candidates, 0)
+        g_x = self._mix(bad, prior, alpha, candidates, 1)
         score = np.maximum(l_x, 1e-32) / np.maximum(g_x, 1e-32)
         for i in np.argsort(-score, kind="stable"):
             try:
@@ -216,13 +246,13 @@ class BOHB(BaseOptimizer):
         return self.codec_.sample(self._rng), {"model_based_pick": False,
                                                 "reason": "all candidates forbidden"}
 
-    def _draw_candidates(self, good: ProductKDE | None, bad: ProductKDE | None,
+    def _draw_candidates(self, good: ProductKDE | None, prior: tuple[ProductKDE, ProductKDE] | None,
                          alpha: float) -> np.ndarray:
         n = int(self.num_samples)
-        n_prior = 0 if self.prior_kdes_ is None else int(self._rng.binomial(n, alpha))
+        n_prior = 0 if prior is None else int(self._rng.binomial(n, alpha))
         parts = []
-        if n_prior and self.prior_kdes_ is not None:
-            parts.append(self.prior_kdes_[0].sample(self._rng, n_prior, self.bandwidth_factor))
+        if n_prior and prior is not None:
+            parts.append(prior[0].sample(self._rng, n_prior, self.bandwidth_factor))
         if n - n_prior and good is not None:
             parts.append(good.sample(self._rng, n - n_prior, self.bandwidth_factor))
         return np.vstack(parts)
@@ -238,19 +268,33 @@ class BOHB(BaseOptimizer):
         return value
 
     def _current_model(self) -> tuple[tuple[ProductKDE | None, ProductKDE | None], float] | None:
-        """The good/bad densities of the largest budget with a model, and the prior's share."""
+        """The good/bad densities of the largest budget with a model, and the share of that
+        budget's prior (:meth:`_modelled_budget`)."""
         budget = self._largest_model_budget()
         if budget is None:
-            if self.prior_kdes_ is None:
+            if self.prior_for(self.budgets_[-1]) is None:
                 return None
             return (None, None), 1.0
         if budget in self._stale or budget not in self._models:
             self._models[budget] = self._fit_budget(budget)
             self._stale.discard(budget)
-        if self.prior_kdes_ is None:
+        if self.prior_for(budget) is None:
             return self._models[budget], 0.0
         n_own = len(self._obs[budget][1])
         return self._models[budget], self.prior_strength_ / (self.prior_strength_ + n_own)
+
+    def _modelled_budget(self) -> float:
+        """The budget whose prior the suggestions use: the largest budget with a model, or
+        ``max_budget`` before any has one."""
+        budget = self._largest_model_budget()
+        return float(self.budgets_[-1]) if budget is None else float(budget)
+
+    def prior_for(self, budget: float) -> tuple[ProductKDE, ProductKDE] | None:
+        """The (good, bad) prior densities the model of ``budget`` is mixed with (None: no prior)."""
+        for key, kdes in self.budget_prior_kdes_.items():
+            if same_budget(key, budget):
+                return kdes
+        return None
 
     # ------------------------------------------------------------------ models
     def _split_sizes(self, n: int) -> tuple[int, int]:
@@ -281,11 +325,24 @@ class BOHB(BaseOptimizer):
         return (ProductKDE(vt, self.min_bandwidth).fit(good),
                 ProductKDE(vt, self.min_bandwidth).fit(bad))
 
-    def _fit_prior(self) -> tuple[ProductKDE, ProductKDE] | None:
-        """Weighted good and bad densities of the prior observations (top_n_percent split)."""
-        if not self.prior_observations:
-            return None
-        configs, losses, weights = zip(*self.prior_observations, strict=True)
+    def _fit_priors(self) -> dict[float, tuple[ProductKDE, ProductKDE]]:
+        """Every budget's prior densities: its own, or the one it falls back to (class doc)."""
+        prior = self.prior_observations
+        if not prior:
+            return {}
+        if isinstance(prior, dict):
+            own = {b: self._fit_prior(v) for b, v in sorted(prior.items())}
+            out: dict[float, tuple[ProductKDE, ProductKDE]] = {}
+            for budget in self.budgets_:
+                larger = [b for b in own if b >= budget or same_budget(b, budget)]
+                out[float(budget)] = own[min(larger)] if larger else own[max(own)]
+            return out
+        kdes = self._fit_prior(prior)
+        return {float(b): kdes for b in self.budgets_}
+
+    def _fit_prior(self, prior: list[Triple]) -> tuple[ProductKDE, ProductKDE]:
+        """Weighted good and bad densities of prior observations (top_n_percent split)."""
+        configs, losses, weights = zip(*prior, strict=True)
         data = self.codec_.encode_many(list(configs))
         order = np.argsort(np.asarray(losses), kind="stable")
         n_good = max(1, int(math.ceil(self.top_n_percent * len(order) / 100)))
@@ -333,7 +390,7 @@ class BOHB(BaseOptimizer):
             "random_fraction": self.random_fraction, "bandwidth_factor": self.bandwidth_factor,
             "min_bandwidth": self.min_bandwidth, "bracket_rule": self.bracket_rule,
             "initial_configs": self.initial_configs,
-            "prior_observations": _compact_prior(self.prior_observations),
+            "prior_observations": _compact_prior_setting(self.prior_observations),
             "prior_strength": self.prior_strength, "seed": self.seed,
         }
 
@@ -359,10 +416,54 @@ class BOHB(BaseOptimizer):
         """Rebuild a BOHB run from :meth:`state` (see :func:`metakb.optimizers.restore`)."""
         settings = dict(state.settings)
         space = configspace_from_json(settings.pop("configspace"))
-        settings["prior_observations"] = _expand_prior(settings["prior_observations"])
+        settings["prior_observations"] = _expand_prior_setting(settings["prior_observations"])
         opt = cls(space, **settings)
         opt._load_state(state)
         return opt
+
+
+def _normalise_prior(prior: Any, budgets: Iterable[float]) -> list[Triple] | dict[float, list[Triple]]:
+    """The prior as plain triples: a list (every budget) or a dict keyed by the run's budgets.
+
+    Raises:
+        ConfigError: a mapping key that is not one of ``budgets``, or a mapping with no triples.
+    """
+    if not isinstance(prior, Mapping):
+        return _triples(prior or [])
+    out: dict[float, list[Triple]] = {}
+    for key, triples in prior.items():
+        match = [float(b) for b in budgets if same_budget(b, float(key))]
+        if not match:
+            raise ConfigError(f"The 'prior_observations' parameter of BOHB must be keyed by budgets of the run "
+                              f"{[float(b) for b in budgets]}. Got key {key!r} instead.")
+        if match[0] in out:
+            raise ConfigError(f"The 'prior_observations' parameter of BOHB has two keys for budget {match[0]}")
+        items = _triples(triples)
+        if items:  # a budget without observations falls back to another budget's prior
+            out[match[0]] = items
+    return out
+
+
+def _triples(items: Iterable[Any]) -> list[Triple]:
+    return [(dict(c), float(loss), float(w)) for c, loss, w in items]
+
+
+def _all_triples(prior: list[Triple] | dict[float, list[Triple]]) -> list[Triple]:
+    return [t for v in prior.values() for t in v] if isinstance(prior, dict) else prior
+
+
+def _compact_prior_setting(prior: list[Triple] | dict[float, list[Triple]]) -> dict[str, Any]:
+    """The prior for the saved state: :func:`_compact_prior` per budget for a mapping."""
+    if isinstance(prior, dict):
+        return {"by_budget": [[b, _compact_prior(v)] for b, v in sorted(prior.items())]}
+    return _compact_prior(prior)
+
+
+def _expand_prior_setting(stored: Any) -> list[Triple] | dict[float, list[Triple]]:
+    """Inverse of :func:`_compact_prior_setting`."""
+    if isinstance(stored, Mapping) and "by_budget" in stored:
+        return {float(b): _expand_prior(v) for b, v in stored["by_budget"]}
+    return _expand_prior(stored)
 
 
 def _check_config(space: Any, config: Mapping[str, Any]) -> None:

@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from metakb._convert import metric_direction
+from metakb._convert import canonical_budget, metric_direction
 from metakb._matrix import performance_matrix
 from metakb.errors import ConfigError, NotFoundError, StoreError
+from metakb.store import _sources
 from metakb.store._migrations import latest_version, load_migrations, migrate, refuse_newer
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
 
@@ -53,7 +54,7 @@ _OF_RUN = " AND e.id IN (SELECT evaluation_id FROM run_evaluations WHERE run_id 
 #: Tables :meth:`KnowledgeBase.rows` and :meth:`KnowledgeBase.insert_rows` accept.
 TABLES = ("datasets", "meta_features", "search_spaces", "configurations", "runs", "evaluations",
           "run_evaluations", "portfolios", "portfolio_members", "portfolio_datasets", "embeddings",
-          "architectures", "fewshot_results", "dataset_signatures", "near_duplicates")
+          "architectures", "fewshot_results", "dataset_signatures", "near_duplicates", "configuration_sources")
 #: Kinds of near-duplicate pairs (the ``near_duplicates`` table's CHECK).
 NEAR_DUPLICATE_KINDS = ("same-content", "same-statistics")
 #: A running run whose heartbeat is older than this (seconds) is reported stale.
@@ -538,6 +539,30 @@ class KnowledgeBase:
             raise NotFoundError(f"configuration {configuration_id} is not in the knowledge base")
         return json.loads(row["config"])
 
+    def add_configuration_sources(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Store where configurations come from (the ``configuration_sources`` table) in one
+        transaction; return how many rows were new.
+
+        Each record has ``configuration_id``, ``kind`` (e.g. ``bohb-incumbent``), ``rank`` (1 =
+        the search's best), ``settings`` (a mapping: the search's settings and seed) and
+        ``origin``, and optionally ``dataset_id`` (the dataset searched), ``loss``, ``budget``
+        and ``run_id``. The same configuration, dataset, kind and settings is stored once.
+
+        Raises:
+            ConfigError: a record lacks a required field or has a rank below 1.
+            StoreError: SQLite refused the rows (e.g. an unknown configuration); nothing is written.
+        """
+        return _sources.add_configuration_sources(self, records)
+
+    def configuration_sources(self, space: int | str | None = None, *, dataset: int | str | None = None,
+                              settings: Mapping[str, Any] | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Provenance rows: one per (configuration, search that found it), with the dataset's
+        name; ``settings`` selects one search's rows (equal canonical JSON)."""
+        return _sources.configuration_sources(
+            self, space_id=None if space is None else int(self.get_space(space)["id"]),
+            dataset_id=None if dataset is None else int(self.get_dataset(dataset)["id"]),
+            settings_hash=None if settings is None else _sources.search_key(settings), kind=kind)
+
     # ------------------------------------------------------------------ evaluations
     def add_evaluations(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Store evaluations in one transaction; return how many were new.
@@ -606,9 +631,9 @@ class KnowledgeBase:
         value = record.get("value")
         if status == "ok" and not _finite(value):
             raise ConfigError(f"{where}: an evaluation with status 'ok' needs a finite value, got {value!r}")
-        try:
-            budget = float(record["budget"])
-        except (TypeError, ValueError):
+        try:  # one float per budget however it was computed (1/9 == 3 ** -2 here)
+            budget = canonical_budget(record["budget"])
+        except ConfigError:
             raise ConfigError(f"{where}: evaluation budget must be a fraction in (0, 1], "
                               f"got {record['budget']!r}") from None
         if not 0.0 < budget <= 1.0:
@@ -627,7 +652,8 @@ class KnowledgeBase:
 
     def evaluated_keys(self, *, protocol: str, metric: str, space_id: int | None = None,
                        run_id: str | None = None) -> set[tuple[int, int, float, int]]:
-        """``(dataset_id, configuration_id, budget, seed)`` of every stored evaluation of a protocol.
+        """``(dataset_id, configuration_id, budget, seed)`` of every stored evaluation of a protocol
+        (budgets as :func:`metakb._convert.canonical_budget`, so ``1 / 9`` finds them).
 
         Builds and optimizer runs use it to skip finished work when they resume.
         """
@@ -638,7 +664,7 @@ class KnowledgeBase:
             sql, params = sql + " AND c.space_id = ?", [*params, int(space_id)]
         if run_id is not None:
             sql, params = sql + _OF_RUN, [*params, run_id]
-        return {(int(a), int(b), float(c), int(d)) for a, b, c, d in self._conn.execute(sql, params)}
+        return {(int(a), int(b), canonical_budget(c), int(d)) for a, b, c, d in self._conn.execute(sql, params)}
 
     def evaluations(self, *, dataset: int | str | None = None, space: int | str | None = None,
                     run_id: str | None = None, status: str | None = None) -> pd.DataFrame:
@@ -690,6 +716,7 @@ class KnowledgeBase:
         used; None for an empty frame when none was asked) and ``floor``.
         """
         space_id = self.get_space(space)["id"]
+        budget = canonical_budget(budget)  # stored budgets are canonical; the 1e-9 covers older rows
         sql = ("SELECT d.name AS dataset, e.configuration_id, e.value, e.status, e.metric, e.scores, "
                "e.higher_is_better, e.protocol FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
                "JOIN configurations c ON c.id = e.configuration_id "
@@ -1070,7 +1097,7 @@ class KnowledgeBase:
         counts = {}
         for table in ("datasets", "meta_features", "search_spaces", "configurations", "evaluations",
                       "runs", "portfolios", "embeddings", "architectures", "fewshot_results",
-                      "dataset_signatures", "near_duplicates"):
+                      "dataset_signatures", "near_duplicates", "configuration_sources"):
             # sqlite-utils: ``select count(*)``; a table of a pending additive migration is empty
             counts[table] = int(self.db.table(table).count) if self._has_table(table) else 0
         statuses = dict(self._conn.execute("SELECT status, count(*) FROM evaluations GROUP BY status").fetchall())
@@ -1085,7 +1112,8 @@ class KnowledgeBase:
                             "LEFT JOIN configurations c ON c.space_id = s.id GROUP BY s.id ORDER BY s.name")
         protocols = self._rows("SELECT protocol, metric, count(*) AS n FROM evaluations "
                                "GROUP BY protocol, metric ORDER BY metric, protocol")
-        return {"path": self.path, "schema_version": self.schema_version,
+        budgets = self._rows("SELECT budget, count(*) AS n FROM evaluations GROUP BY budget ORDER BY budget")
+        return {"path": self.path, "schema_version": self.schema_version, "budgets": budgets,
                 "latest_schema_version": latest_version(), "size_bytes": size, "counts": counts,
                 "evaluation_status": statuses, "tasks": tasks, "spaces": spaces, "protocols": protocols,
                 "near_duplicate_pairs": counts["near_duplicates"],

@@ -13,12 +13,15 @@ metric) and written in small transactions as they arrive, so a rerun, or a run a
 from __future__ import annotations
 
 import functools
+import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from metakb._convert import canonical_budget
 from metakb.data import Table, load_pmlb_task, load_table, pmlb_datasets, task_of_target
 from metakb.data.duplicates import DatasetSignature, dataset_signature
 from metakb.errors import ConfigError, DataError
@@ -27,13 +30,21 @@ from metakb.executors import Executor, make_executor
 from metakb.spaces import get_search_space, sample_configurations, space_task, space_to_json
 from metakb.store import KnowledgeBase
 from metakb.workflows._runs import RunClock
+from metakb.workflows.candidates import (
+    CANDIDATE_METHODS,
+    CandidateSearch,
+    candidate_ids,
+    tune_candidates,
+)
 from metakb.workflows.duplicates import needs_signature, record_signature
 
-__all__ = ["BuildReport", "BuildSource", "DATA_SUFFIXES", "DEFAULT_PROTOCOL", "PreparedTable", "build_from_files",
-           "build_from_pmlb", "data_files", "register_space", "register_table", "extract_meta_features",
-           "prepare_dataset", "write_dataset"]
+__all__ = ["BuildReport", "BuildSource", "CandidateSearch", "DATA_SUFFIXES", "DEFAULT_PROTOCOL", "PreparedTable",
+           "build_from_files", "build_from_pmlb", "check_budgets", "data_files", "parse_budgets", "register_space",
+           "register_table", "extract_meta_features", "prepare_dataset", "write_dataset"]
 
 DEFAULT_PROTOCOL = "cv:3:max_rows=1500"
+#: What ``--budgets`` accepts (the message of a refused value).
+_BUDGETS_HELP = "comma-separated fractions of the training rows in (0, 1], such as 1/9,1/3,1"
 #: Suffixes of the data files a directory given to :func:`build_from_files` contributes (each
 #: optionally followed by ``.gz``); a file named explicitly may also be ``.txt``.
 DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".arff", ".parquet", ".pq")
@@ -51,6 +62,48 @@ class BuildReport:
     status_counts: dict[str, int] = field(default_factory=dict)
     failed_datasets: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    budgets: list[float] = field(default_factory=lambda: [1.0])
+    #: tuned candidates of the space in the pool (``--candidates bohb``: stored before or now)
+    candidates: int = 0
+    searches: int = 0
+    searches_reused: int = 0
+    search_evaluations: int = 0
+    searches_failed: list[str] = field(default_factory=list)
+    search_seconds: float = 0.0  # wall seconds of the candidate phase
+
+
+def parse_budgets(text: str) -> tuple[float, ...]:
+    """``--budgets``: ``"1/9,1/3,1"`` as the sorted, distinct canonical budgets.
+
+    Raises:
+        ConfigError: an item is not a number (a fraction ``a/b`` or a decimal) in (0, 1].
+    """
+    items = [t.strip() for t in str(text).split(",")]
+    values = []
+    for item in items:
+        try:
+            values.append(float(Fraction(item)))
+        except (ValueError, ZeroDivisionError):
+            raise ConfigError(f"--budgets must be {_BUDGETS_HELP}; got {text!r} ({item!r} is not a number)") from None
+    return check_budgets(values, text)
+
+
+def check_budgets(budgets: Sequence[float] | str, given: Any = None) -> tuple[float, ...]:
+    """The build's budgets (a string is parsed by :func:`parse_budgets`), sorted and distinct.
+
+    Raises:
+        ConfigError: no budget, or one outside (0, 1].
+    """
+    if isinstance(budgets, str):
+        return parse_budgets(budgets)
+    given = list(budgets) if given is None else given
+    values = list(budgets)
+    if not values:
+        raise ConfigError(f"--budgets must be {_BUDGETS_HELP}; got none")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 < float(value) <= 1.0:
+            raise ConfigError(f"--budgets must be {_BUDGETS_HELP}; got {given!r} ({value!r} is outside (0, 1])")
+    return tuple(sorted({canonical_budget(v) for v in values}))
 
 
 def register_space(kb: KnowledgeBase, name: str, n_configs: int, *, seed: int, origin: str) -> tuple[int, list[int]]:
@@ -184,6 +237,9 @@ def build_from_pmlb(
     on_result: Callable[[int], None] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    budgets: Sequence[float] | str = (1.0,),
+    candidates: str = "none",
+    search: CandidateSearch | None = None,
 ) -> BuildReport:
     """Evaluate every configuration on every PMLB dataset of the space's task (the full matrix).
 
@@ -212,11 +268,20 @@ def build_from_pmlb(
             ``LocalCluster`` of ``jobs`` workers, or the cluster at ``scheduler``; the
             cluster's own limits apply instead of ``timeout``/``memory_mb``).
         scheduler: address of an existing Dask scheduler (implies ``executor='dask'``).
+        budgets: the fractions of the training rows every cell is evaluated at (``budget_mode
+            'rows'``, as ``optimize``): ``(1/9, 1/3, 1)`` stores learning curves, for BOHB's
+            per-budget warm start; a string such as ``"1/9,1/3,1"`` is parsed.
+        candidates: ``none``, or ``bohb``: before the matrix, search every dataset with BOHB
+            (``search``'s settings) and add the incumbents to the pool
+            (:mod:`metakb.workflows.candidates`). The pool is the build's configurations plus
+            every tuned candidate stored for the space.
+        search: the per-dataset search (default :class:`CandidateSearch`, seeded by ``seed``).
     """
     get_search_space(space)  # validate everything before the first write
     task = space_task(space)
     proto = Protocol.for_task(protocol, task)
     executor = _check_arguments(n_configs, jobs, executor, scheduler, timeout, memory_mb)
+    plan = _plan(budgets, candidates, search, seed)
     folders = _select(pmlb_datasets(pmlb_dir, task=task), datasets, exclude, max_datasets,
                       f"PMLB {task} datasets in this folder")
     sources = [BuildSource(f.name, functools.partial(load_pmlb_task, f, task), DataRef("pmlb", path=str(f), task=task))
@@ -225,7 +290,7 @@ def build_from_pmlb(
                   n_configs=n_configs, jobs=jobs, seed=seed, eval_seed=eval_seed, timeout=timeout,
                   memory_mb=memory_mb, meta_features_only=meta_features_only,
                   with_meta_features=with_meta_features, progress=progress, batch_size=batch_size,
-                  on_result=on_result, executor=executor, scheduler=scheduler)
+                  on_result=on_result, executor=executor, scheduler=scheduler, plan=plan)
 
 
 def data_files(data: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -286,6 +351,9 @@ def build_from_files(
     on_result: Callable[[int], None] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    budgets: Sequence[float] | str = (1.0,),
+    candidates: str = "none",
+    search: CandidateSearch | None = None,
 ) -> BuildReport:
     """Evaluate every configuration on every one of a user's own tables (``metakb build --data``).
 
@@ -316,6 +384,7 @@ def build_from_files(
     if space is not None:
         get_search_space(space)
     executor = _check_arguments(n_configs, jobs, executor, scheduler, timeout, memory_mb)
+    plan = _plan(budgets, candidates, search, seed)
     files = data_files(data)
     names: dict[str, Path] = {}
     for path in files:
@@ -343,7 +412,7 @@ def build_from_files(
                   eval_seed=eval_seed, timeout=timeout, memory_mb=memory_mb,
                   meta_features_only=meta_features_only, with_meta_features=with_meta_features,
                   progress=progress, batch_size=batch_size, on_result=on_result, executor=executor,
-                  scheduler=scheduler)
+                  scheduler=scheduler, plan=plan)
 
 
 def _loaded(table: Table) -> Table:
@@ -369,39 +438,90 @@ def _check_arguments(n_configs: int, jobs: int, executor: str, scheduler: str | 
     return executor
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The checked budgets and candidate search of a build."""
+
+    budgets: tuple[float, ...]
+    search: CandidateSearch | None
+
+    def settings(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"budgets": list(self.budgets)}
+        if self.search is not None:
+            out["candidates"] = {"method": "bohb", **self.search.__dict__}
+        return out
+
+
+def _plan(budgets: Sequence[float] | str, candidates: str, search: CandidateSearch | None, seed: int) -> _Plan:
+    """Refuse bad ``--budgets`` / ``--candidates`` with one line each, before anything is written."""
+    checked = check_budgets(budgets)
+    if candidates not in CANDIDATE_METHODS:
+        raise ConfigError(f"--candidates must be one of {list(CANDIDATE_METHODS)}, got {candidates!r}")
+    if candidates == "none":
+        if search is not None:
+            raise ConfigError("a candidate search applies with candidates='bohb' only")
+        return _Plan(checked, None)
+    return _Plan(checked, search if search is not None else CandidateSearch(seed=seed))
+
+
 def _build(kb: KnowledgeBase, sources: list[BuildSource], source_settings: dict[str, Any], *, space: str, task: str,
            proto: Protocol, n_configs: int, jobs: int, seed: int, eval_seed: int | None, timeout: float,
            memory_mb: int, meta_features_only: bool, with_meta_features: bool, progress: bool, batch_size: int,
-           on_result: Callable[[int], None] | None, executor: str, scheduler: str | None) -> BuildReport:
+           on_result: Callable[[int], None] | None, executor: str, scheduler: str | None,
+           plan: _Plan = _Plan((1.0,), None)) -> BuildReport:
     """The build protocol shared by every entry point, after its arguments were checked: one
     ``build`` run, the space's configurations, the datasets with their meta-features and
-    signatures, then every missing cell of the matrix."""
+    signatures, the tuned candidates (when asked), then every missing cell of the matrix at
+    every budget."""
     started = time.monotonic()
     eval_seed = seed if eval_seed is None else int(eval_seed)
     settings = {**source_settings, "space": space, "n_configs": n_configs, "jobs": jobs,
                 "protocol": proto.key(), "seed": seed, "eval_seed": eval_seed, "datasets": [s.name for s in sources],
-                "timeout": timeout, "memory_mb": memory_mb}
+                "timeout": timeout, "memory_mb": memory_mb, **plan.settings()}
     with kb.transaction():  # a space refused by the store (another definition) leaves no run
         kb.interrupt_stale_runs("build")  # a killed build's run: this build takes up its work
         run_id = kb.create_run("build", settings, origin="metakb build")
         origin = f"build:{run_id}"
         space_id, config_ids = register_space(kb, space, n_configs, seed=seed, origin=origin)
-    report = BuildReport(run_id=run_id)
+    report = BuildReport(run_id=run_id, budgets=list(plan.budgets))
     try:
         with RunClock(kb, run_id, 0.0):  # a heartbeat: a live build is never taken for a dead one
-            report.configurations = len(config_ids)
             registered = _register_datasets(kb, sources, origin, with_meta_features, seed, report, progress)
             report.datasets = len(registered)
             if not meta_features_only:
                 with make_executor(executor, jobs, scheduler, **_limits(executor, timeout, memory_mb)) as pool:
-                    _evaluate_matrix(kb, registered, space_id, config_ids, proto, eval_seed, _results_source(pool),
-                                     origin, run_id, report, progress, batch_size, on_result)
+                    if plan.search is not None:
+                        _search_candidates(kb, registered, space, space_id, proto, eval_seed, plan.search, pool,
+                                           run_id, origin, report, progress)
+                    pool_ids = list(dict.fromkeys([*config_ids, *candidate_ids(kb, space_id)]))
+                    report.configurations, report.candidates = len(pool_ids), len(pool_ids) - len(config_ids)
+                    _evaluate_matrix(kb, registered, space_id, pool_ids, proto, eval_seed, _results_source(pool),
+                                     origin, run_id, report, progress, batch_size, on_result, plan.budgets)
+            else:
+                report.configurations = len(config_ids)
     except BaseException:
         kb.update_run(run_id, status="interrupted")
         raise
     report.seconds = time.monotonic() - started
     kb.update_run(run_id, status="finished", state={"report": report.__dict__})
     return report
+
+
+def _search_candidates(kb: KnowledgeBase, registered: list[tuple[int, DataRef]], space: str, space_id: int,
+                       proto: Protocol, eval_seed: int, search: CandidateSearch, pool: Executor, run_id: str,
+                       origin: str, report: BuildReport, progress: bool) -> None:
+    """The candidate phase (:func:`metakb.workflows.candidates.tune_candidates`) with its progress bar."""
+    started = time.monotonic()
+    bar = _progress(None, progress, total=len(registered) * search.n_evaluations, desc="candidate searches",
+                    unit="eval", smoothing=0.05)
+    found = tune_candidates(kb, registered, space=space, space_id=space_id, protocol=proto, eval_seed=eval_seed,
+                            search=search, executor=pool, run_id=run_id, origin=origin,
+                            on_result=(lambda: bar.update(1)) if progress else None)
+    if progress:
+        bar.close()
+    report.searches, report.searches_reused = found.searched, found.reused
+    report.search_evaluations, report.searches_failed = found.evaluations, found.failed
+    report.search_seconds = time.monotonic() - started
 
 
 def _limits(executor: str, timeout: float, memory_mb: int) -> dict[str, Any]:
@@ -462,24 +582,25 @@ def _evaluate_matrix(kb: KnowledgeBase, registered: list[tuple[int, DataRef]], s
                      proto: Protocol, seed: int,
                      source: Callable[[list[EvaluationTask]], Iterator[tuple[EvaluationTask, EvaluationResult]]],
                      origin: str, run_id: str, report: BuildReport, progress: bool, batch_size: int,
-                     on_result: Callable[[int], None] | None) -> None:
+                     on_result: Callable[[int], None] | None, budgets: Sequence[float] = (1.0,)) -> None:
     done = kb.evaluated_keys(protocol=proto.key(), metric=proto.metric, space_id=space_id)
     configs = {cid: kb.get_configuration(cid) for cid in config_ids}
     tasks = []
     for dataset_id, ref in registered:
-        for cid in config_ids:
-            if (dataset_id, cid, 1.0, seed) in done:
-                report.skipped_existing += 1
-                continue
-            tasks.append(EvaluationTask((dataset_id, cid), ref, configs[cid], proto, 1.0, seed))
+        for budget in budgets:  # the dataset's cells at every budget together: its table stays cached
+            for cid in config_ids:
+                if (dataset_id, cid, budget, seed) in done:
+                    report.skipped_existing += 1
+                    continue
+                tasks.append(EvaluationTask((dataset_id, cid, budget), ref, configs[cid], proto, budget, seed))
     if not tasks:
         return
     batch: list[dict[str, Any]] = []
     last_write = time.monotonic()
     bar = _progress(None, progress, total=len(tasks), desc="evaluations", unit="eval", smoothing=0.05)
     for done_task, result in source(tasks):
-        dataset_id, cid = done_task.key  # type: ignore[misc]
-        batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": 1.0,
+        dataset_id, cid, budget = done_task.key  # type: ignore[misc]
+        batch.append({"dataset_id": dataset_id, "configuration_id": cid, "budget": budget,
                       "protocol": proto.key(), "seed": seed, "metric": proto.metric,
                       "higher_is_better": proto.higher_is_better, "run_id": run_id, "origin": origin,
                       **result.to_record()})

@@ -9,7 +9,9 @@ What is matched, copied or skipped (identity by content, as everywhere in the st
   meta-features); a new one is added with its meta-features and its near-duplicate signature.
   A new dataset whose name the target already uses for other content is stored as
   ``name@hash8`` (the store's rule) and listed in the report.
-* **configurations** by (space, hash of the canonical JSON): no duplicates.
+* **configurations** by (space, hash of the canonical JSON): no duplicates; their provenance
+  (``configuration_sources``: which search on which dataset found a tuned candidate) is copied
+  with the ids mapped, a source stored in both once.
 * **runs** keep their ids; a run id the target uses for another run (another creation time)
   becomes ``ID~XXXXXXXX`` (a digest of OTHER's path). A run still marked ``running`` in OTHER is
   stored ``interrupted`` (no process here runs it); its owner and heartbeat are not copied.
@@ -46,7 +48,7 @@ __all__ = ["MergeReport", "merge_knowledge_base"]
 
 _READ = ("search_spaces", "datasets", "meta_features", "dataset_signatures", "configurations", "runs",
          "evaluations", "run_evaluations", "portfolios", "portfolio_members", "portfolio_datasets", "embeddings",
-         "architectures", "fewshot_results")
+         "architectures", "fewshot_results", "configuration_sources")
 _CELL = ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric")
 
 
@@ -76,6 +78,7 @@ class MergeReport:
     architectures_added: int = 0
     fewshot_results_added: int = 0
     fewshot_results_skipped: int = 0
+    configuration_sources_added: int = 0
     near_duplicates_added: int = 0
     near_duplicates_removed: int = 0
     datasets_without_signature: int = 0
@@ -151,8 +154,8 @@ class _Merge:
 
     def run(self) -> None:
         for step in (self._spaces, self._datasets, self._meta_features, self._signatures, self._configurations,
-                     self._runs, self._evaluations, self._portfolios, self._embeddings, self._architectures,
-                     self._fewshot_results):
+                     self._runs, self._configuration_sources, self._evaluations, self._portfolios, self._embeddings,
+                     self._architectures, self._fewshot_results):
             step()
         report = self.report
         report.near_duplicates_added, report.near_duplicates_removed = refresh_near_duplicates(
@@ -238,6 +241,13 @@ class _Merge:
                          "status": "interrupted" if r["status"] == "running" else r["status"],
                          "origin": self.origin(r["origin"]), "owner": None, "heartbeat_at": None})
         self.report.runs_added = self.kb.insert_rows("runs", rows)
+
+    def _configuration_sources(self) -> None:
+        rows = [{**{k: v for k, v in r.items() if k != "id"}, "configuration_id": self.configs[int(r["configuration_id"])],
+                 "dataset_id": None if r["dataset_id"] is None else self.datasets[int(r["dataset_id"])],
+                 "run_id": None if r["run_id"] is None else self.runs.get(str(r["run_id"])),
+                 "origin": self.origin(r["origin"])} for r in self.rows["configuration_sources"]]
+        self.report.configuration_sources_added = self.kb.insert_rows("configuration_sources", rows)
 
     def _evaluations(self) -> None:
         rows = []

@@ -26,9 +26,12 @@ from metakb.workflows._runs import RunClock
 from metakb.workflows.build import prepare_dataset, write_dataset
 from metakb.workflows.task import resolve_task
 
-__all__ = ["OptimizationReport", "optimize_table", "WARM_STARTS"]
+__all__ = ["BUDGET_PRIORS", "OptimizationReport", "optimize_table", "WARM_STARTS", "budget_priors_from_kb"]
 
 WARM_STARTS = ("none", "knn", "portfolio")
+#: How a warm start seeds BOHB's models: ``each`` budget from the knowledge base's evaluations at
+#: that budget (where it has them), or every budget from the ``full``-budget evaluations.
+BUDGET_PRIORS = ("each", "full")
 
 
 @dataclass
@@ -76,7 +79,7 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
                    scheduler: str | None = None, resume: str | None = None, seed: int = 0,
                    timeout: float = 300.0, memory_mb: int = 4096,
                    progress: bool = False, exclude_datasets: tuple[str, ...] | list[str] = (),
-                   task: str | None = None) -> OptimizationReport:
+                   task: str | None = None, budget_priors: str = "each") -> OptimizationReport:
     """Run BOHB on ``table`` and store every evaluation in ``kb`` under one run id.
 
     Every setting is validated, the warm start read and the meta-features computed before the
@@ -100,6 +103,10 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
         space: the search space (None: the CASH space of the table's task type).
         task: ``classification`` or ``regression`` (None: detected, :mod:`metakb.workflows.task`);
             the protocol's metric is the task's (balanced accuracy, R²).
+        budget_priors: ``each``: the model of each BOHB budget is seeded from the knowledge
+            base's evaluations at that budget (learning curves, ``metakb build --budgets``) where
+            it has them, from the full-budget ones otherwise; ``full``: every budget from the
+            full-budget evaluations (the behaviour before learning curves existed).
 
     Raises:
         ConfigError: an unknown warm start, no limit, a bad optimizer or worker setting, or a
@@ -111,6 +118,8 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
 
     if warm_start not in WARM_STARTS:
         raise ConfigError(f"warm start {warm_start!r} is unknown; expected one of {WARM_STARTS}")
+    if budget_priors not in BUDGET_PRIORS:
+        raise ConfigError(f"budget_priors must be one of {list(BUDGET_PRIORS)}, got {budget_priors!r}")
     run = kb.get_run(resume) if resume is not None else None
     if run is not None:
         time_budget, n_evaluations = _resumed_limits(run, time_budget, n_evaluations)
@@ -149,14 +158,18 @@ def optimize_table(table: Any | None, kb: Any, *, time_budget: float | None = No
             return _report(opt, None, run_id, table.name, proto, warm_start)
         kb.update_run(run_id, status="running")  # this process owns it now
     else:
+        from metakb.optimizers import hyperband_budgets
+
+        budgets = [float(b) for b in hyperband_budgets(min_budget, max_budget, eta)]
         initial, prior = _warm_start_lists(kb, table, warm_start, space, proto, n_initial,
-                                           portfolio, _excluded(kb, content_hash, exclude_datasets))
+                                           portfolio, _excluded(kb, content_hash, exclude_datasets),
+                                           budgets=budgets if budget_priors == "each" else None)
         opt = BOHB(configspace, min_budget, max_budget, eta=eta, initial_configs=initial,
                    prior_observations=prior, seed=seed)
         prepared = prepare_dataset(kb, table, meta_features=True, seed=0, content_hash=content_hash)
         settings = {"dataset": table.name, "space": space, "task": setup.task, "protocol": proto.key(),
                     "min_budget": min_budget, "max_budget": max_budget, "eta": eta,
-                    "warm_start": warm_start, "seed": seed,
+                    "warm_start": warm_start, "budget_priors": budget_priors, "seed": seed,
                     "limits": {"time_budget": time_budget, "n_evaluations": n_evaluations},
                     "data": _table_source(table)}
 
@@ -346,10 +359,36 @@ def _excluded(kb: Any, content_hash: str, names: tuple[str, ...] | list[str]) ->
     return sorted({*names, *([known["name"]] if known is not None else [])})
 
 
+Prior = list[tuple[dict[str, Any], float, float]]
+
+
+def budget_priors_from_kb(kb: Any, space: str, metric: str, budgets: list[float], full: Prior,
+                          datasets: list[str], configs: dict[int, dict[str, Any]], higher: bool,
+                          weights: dict[str, float] | None = None, protocol: str | None = None
+                          ) -> Prior | dict[float, Prior]:
+    """BOHB's prior per budget: from the evaluations of ``datasets`` at each of ``budgets`` that
+    the knowledge base holds (rank quantiles, as :func:`prior_from_scores`), the ``full``-budget
+    prior for the largest budget and for every budget without evaluations. Without any lower
+    budget's evaluations it is ``full`` itself (one prior for every budget). ``protocol``: the
+    full-budget matrix's, so that no budget's prior mixes in another protocol's scores."""
+    out: dict[float, Prior] = {}
+    for budget in budgets[:-1]:
+        scores = kb.performance_matrix(space, metric=metric, budget=budget, protocol=protocol)
+        scores = scores.loc[[d for d in scores.index if d in set(datasets)]]
+        prior = prior_from_scores(scores, configs, higher_is_better=higher, weights=weights) if len(scores) else []
+        if prior:
+            out[budget] = prior
+    if not out or not full:
+        return full
+    return {b: out.get(b, full) for b in budgets}
+
+
 def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: Any,
-                      n_initial: int, portfolio: str | None, excluded: list[str] | None = None
-                      ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], float, float]]]:
-    """The initial configurations and the KDE prior of a warm start, from the knowledge base."""
+                      n_initial: int, portfolio: str | None, excluded: list[str] | None = None,
+                      budgets: list[float] | None = None,
+                      ) -> tuple[list[dict[str, Any]], Prior | dict[float, Prior]]:
+    """The initial configurations and the KDE prior of a warm start, from the knowledge base
+    (with ``budgets``, BOHB's budgets: a prior per budget, :func:`budget_priors_from_kb`)."""
     if warm_start == "none":
         return [], []
     configurations = kb.configurations(space)
@@ -369,13 +408,20 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
                 distances.setdefault(source["dataset"], float(source["distance"]))
         weights = similarity_weights(distances)
         scores = scores.loc[[d for d in scores.index if d in weights]]
-        return initial, prior_from_scores(scores, configs, higher_is_better=higher,
-                                          weights=weights)
+        full = prior_from_scores(scores, configs, higher_is_better=higher, weights=weights)
+        if budgets is None:
+            return initial, full
+        return initial, budget_priors_from_kb(kb, space, proto.metric, budgets, full, list(scores.index),
+                                              configs, higher, weights, scores.attrs.get("protocol"))
     stored = kb.get_portfolio(portfolio or _default_portfolio(kb, space))
     initial = [dict(m["config"]) for m in stored["members"][:n_initial]]
     if set(excluded or ()) & {d["name"] for d in stored["datasets"]}:
         initial = _portfolio_without(scores, configs, stored, n_initial)
-    return initial, prior_from_scores(scores, configs, higher_is_better=higher)
+    full = prior_from_scores(scores, configs, higher_is_better=higher)
+    if budgets is None:
+        return initial, full
+    return initial, budget_priors_from_kb(kb, space, proto.metric, budgets, full, list(scores.index), configs,
+                                          higher, protocol=scores.attrs.get("protocol"))
 
 
 def _portfolio_without(scores: Any, configs: dict[int, dict[str, Any]], stored: dict[str, Any],

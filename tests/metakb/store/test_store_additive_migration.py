@@ -41,12 +41,19 @@ def test_migration_0003_is_additive():
     assert not migrations[1].additive and not migrations[2].additive
 
 
+def test_migration_0004_is_additive():
+    migration = {m.version: m for m in load_migrations(REPO_MIGRATIONS)}[4]
+    assert migration.additive and migration.tables == ("configuration_sources",)
+
+
 def test_read_only_open_reads_the_missing_tables_as_empty(version_2):
     before = _sha(version_2)
     with KnowledgeBase(version_2, readonly=True) as kb:
-        assert kb.schema_version == 2 and kb.pending_migrations == ("0003_near_duplicates",)
+        pending = ("0003_near_duplicates", "0004_configuration_sources")
+        assert kb.schema_version == 2 and kb.pending_migrations == pending
         info = kb.info()
-        assert info["counts"]["near_duplicates"] == 0 and info["pending_migrations"] == ["0003_near_duplicates"]
+        assert info["counts"]["near_duplicates"] == 0 and info["pending_migrations"] == list(pending)
+        assert info["counts"]["configuration_sources"] == 0 and kb.configuration_sources().empty
         assert kb.near_duplicates() == [] and kb.dataset_signatures() == {} and kb.rows("near_duplicates") == []
         assert kb.check() == ["datasets without meta-features: 1"]  # no schema problem
     assert _sha(version_2) == before

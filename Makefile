@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 DEMO_DATA ?= ../shared/data/pmlb/datasets/breast_w/breast_w.tsv.gz
+# A regression dataset the shipped knowledge base leaves out (held out of its build).
+DEMO_REGRESSION_DATA ?= ../shared/data/pmlb/datasets/529_pollen/529_pollen.tsv.gz
 # The demo reads the shipped knowledge base itself (read-only commands), whatever ~/.metakb holds.
 DEMO_KB ?= db/metakb-default.sqlite
 
@@ -22,6 +24,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/metakb db info --db $(DEMO_KB)
 	$(VENV)/bin/metakb recommend $(DEMO_DATA) --target target -k 5 --db $(DEMO_KB)
+	$(VENV)/bin/metakb recommend $(DEMO_REGRESSION_DATA) --target target -k 3 --db $(DEMO_KB)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

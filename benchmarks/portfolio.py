@@ -60,9 +60,11 @@ from portfolios import (  # noqa: E402
 METHODS = ("greedy", "top-average-rank", "random", "per-dataset-best")
 
 
-def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dict[int, str]]:
-    """The KB's performance matrix (read from a temporary copy) and its default labels."""
+def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dict[int, str], dict[str, set[str]]]:
+    """The KB's performance matrix (read from a temporary copy), its default labels and every
+    dataset's stored near-duplicates (left out of the training side when it is held out)."""
     from metakb.store import KnowledgeBase
+    from metakb.workflows.duplicates import near_duplicate_map
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / db.name
@@ -74,9 +76,10 @@ def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dic
         with KnowledgeBase(copy) as kb:
             matrix = kb.performance_matrix(space, metric=metric)
             configs = kb.configurations(space)
+            duplicates = near_duplicate_map(kb)
     labels = {int(i): str(label) for i, label in configs["label"].items()
               if isinstance(label, str) and label.startswith("default:")}
-    return matrix, labels
+    return matrix, labels, duplicates
 
 
 def load_aslib_matrix(folder: Path) -> pd.DataFrame:
@@ -140,8 +143,13 @@ def build(method: str, train: pd.DataFrame, size: int, seed: int) -> list[int]:
     return [position[c] for c in p.members]
 
 
-def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, str]) -> dict:
-    """Held-out regrets: ``{method: array (n_datasets, max_size)}`` and default regrets."""
+def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, str],
+         duplicates: dict[str, set[str]] | None = None) -> dict:
+    """Held-out regrets: ``{method: array (n_datasets, max_size)}`` and default regrets.
+
+    The training side of a held-out dataset leaves out the dataset and its near-duplicates
+    (``duplicates``: name -> names, as stored by ``metakb kb dedupe``): a copy of the test
+    data among the training datasets would make every method look better than it is."""
     loss = to_loss_matrix(matrix, missing="worst", normalize=True).loss  # row-wise: held-out safe
     n = len(matrix)
     size = min(max_size, matrix.shape[1])
@@ -152,8 +160,10 @@ def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, 
     best_default = np.zeros(n)
     sbs = np.zeros(n)
     for h in range(n):
-        train = matrix.drop(index=matrix.index[h])
-        train_loss = np.delete(loss, h, axis=0)
+        copies = (duplicates or {}).get(str(matrix.index[h]), set())
+        out = [h, *(i for i, name in enumerate(matrix.index) if name in copies)]
+        train = matrix.drop(index=matrix.index[out])
+        train_loss = np.delete(loss, out, axis=0)
         for method in METHODS:
             seeds = range(repeats) if method == "random" else [0]
             curves = [np.minimum.accumulate(loss[h, build(method, train, size, s)]) for s in seeds]
@@ -293,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     start = time.time()
+    duplicates: dict[str, set[str]] = {}
     if args.aslib is not None:
         matrix, defaults, title = load_aslib_matrix(args.aslib), {}, f"ASlib {args.aslib.name}"
     elif args.lcbench is not None:
@@ -300,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         matrix, defaults = load_lcbench_matrix(folder, args.lcbench_configs, args.lcbench_seed)
         title = f"LCBench surrogate: {args.lcbench_configs} configurations + default, seed {args.lcbench_seed}"
     else:
-        matrix, defaults = load_kb_matrix(args.db, args.space, args.metric)
+        matrix, defaults, duplicates = load_kb_matrix(args.db, args.space, args.metric)
         title = f"{args.db.name}: {args.space}, {args.metric}"
     if args.min_coverage > 0:
         keep = matrix.notna().mean(axis=0) >= args.min_coverage
@@ -308,8 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     coverage = float(matrix.notna().to_numpy().mean())
     print(f"matrix: {matrix.shape[0]} datasets x {matrix.shape[1]} configurations, "
           f"{coverage:.1%} cells present, defaults: {sorted(defaults.values())}")
+    pairs = sorted({tuple(sorted((a, b))) for a, others in duplicates.items() for b in others
+                    if a in matrix.index and b in matrix.index})
+    if pairs:
+        print(f"near-duplicates left out of each other's training side: {pairs}")
     checkpoints = tuple(args.checkpoints)
-    result = lodo(matrix, args.max_size, args.random_repeats, defaults)
+    result = lodo(matrix, args.max_size, args.random_repeats, defaults, duplicates)
     summary = summarise(result, checkpoints)
     print(markdown(summary, checkpoints))
     print(f"\n({time.time() - start:.1f} s)")

@@ -38,6 +38,21 @@ def test_lodo_regrets_by_hand(bench):
     assert "| 2 |" in bench.markdown(summary, (2,))
 
 
+def test_a_held_out_datasets_near_duplicate_leaves_its_training_side(bench):
+    # d0 and d1 are copies (kind A, where c12 is best); d2..d4 are kind B (c10 best); c11 is a
+    # generalist. With d1 left in, greedy learns A from d0's copy and picks c12 second (regret
+    # 0 at N = 2); with d1 left out the training side is all B, the three configurations tie
+    # after c10 and the tie goes to c11 (index): regret 0.4 at N = 2.
+    rows = [[0.0, 0.6, 1.0]] * 2 + [[1.0, 0.6, 0.0]] * 3
+    matrix = pd.DataFrame(rows, index=[f"d{i}" for i in range(5)], columns=[10, 11, 12])
+    matrix.attrs["higher_is_better"] = True
+    copied = bench.lodo(matrix, 3, repeats=1, defaults={})["regrets"]["greedy"]
+    np.testing.assert_allclose(copied[0], [1.0, 0.0, 0.0])
+    apart = bench.lodo(matrix, 3, repeats=1, defaults={}, duplicates={"d0": {"d1"}, "d1": {"d0"}})
+    np.testing.assert_allclose(apart["regrets"]["greedy"][0], [1.0, 0.4, 0.0])
+    np.testing.assert_allclose(apart["regrets"]["greedy"][2:], copied[2:])  # B datasets: no copies, same answer
+
+
 def test_lcbench_matrix_is_deterministic_with_its_default_first(bench, shared_data):
     pytest.importorskip("onnxruntime")
     folder = shared_data / "yahpo" / "lcbench"

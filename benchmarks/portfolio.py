@@ -60,10 +60,13 @@ from portfolios import (  # noqa: E402
 METHODS = ("greedy", "top-average-rank", "random", "per-dataset-best")
 
 
-def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dict[int, str], dict[str, set[str]]]:
-    """The KB's performance matrix (read from a temporary copy), its default labels and every
-    dataset's stored near-duplicates (left out of the training side when it is held out)."""
+def load_kb_matrix(db: Path, space: str, metric: str
+                   ) -> tuple[pd.DataFrame, dict[int, str], dict[str, set[str]], dict[int, set[str]]]:
+    """The KB's performance matrix (read from a temporary copy), its default labels, every
+    dataset's stored near-duplicates (left out of the training side when it is held out) and
+    the tuned candidates' origins (hidden from the dataset whose search found them)."""
     from metakb.store import KnowledgeBase
+    from metakb.workflows.candidates import candidate_origins
     from metakb.workflows.duplicates import near_duplicate_map
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,9 +80,10 @@ def load_kb_matrix(db: Path, space: str, metric: str) -> tuple[pd.DataFrame, dic
             matrix = kb.performance_matrix(space, metric=metric)
             configs = kb.configurations(space)
             duplicates = near_duplicate_map(kb)
+            origins = candidate_origins(kb, space)
     labels = {int(i): str(label) for i, label in configs["label"].items()
               if isinstance(label, str) and label.startswith("default:")}
-    return matrix, labels, duplicates
+    return matrix, labels, duplicates, origins
 
 
 def load_aslib_matrix(folder: Path) -> pd.DataFrame:
@@ -144,7 +148,7 @@ def build(method: str, train: pd.DataFrame, size: int, seed: int) -> list[int]:
 
 
 def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, str],
-         duplicates: dict[str, set[str]] | None = None) -> dict:
+         duplicates: dict[str, set[str]] | None = None, found_on: dict[int, set[str]] | None = None) -> dict:
     """Held-out regrets: ``{method: array (n_datasets, max_size)}`` and default regrets.
 
     The training side of a held-out dataset leaves out the dataset and its near-duplicates
@@ -162,20 +166,31 @@ def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, 
     for h in range(n):
         copies = (duplicates or {}).get(str(matrix.index[h]), set())
         out = [h, *(i for i, name in enumerate(matrix.index) if name in copies)]
-        train = matrix.drop(index=matrix.index[out])
+        held = {str(matrix.index[i]) for i in out}
+        hidden = [c for c in matrix.columns if (found_on or {}).get(int(c)) and (found_on or {})[int(c)] <= held]
+        train = matrix.drop(index=matrix.index[out], columns=hidden)
         train_loss = np.delete(loss, out, axis=0)
         for method in METHODS:
             seeds = range(repeats) if method == "random" else [0]
-            curves = [np.minimum.accumulate(loss[h, build(method, train, size, s)]) for s in seeds]
+            curves = [_padded(np.minimum.accumulate(loss[h, [column[train.columns[i]]
+                                                              for i in build(method, train, size, s)]]), size)
+                      for s in seeds]
             regrets[method][h] = np.mean(curves, axis=0)
         for label, col in default_cols.items():
             default_regret[label][h] = loss[h, col]
         if default_cols:  # the default of lowest mean loss on the training datasets
             chosen = min(default_cols.values(), key=lambda c: (train_loss[:, c].mean(), c))
             best_default[h] = loss[h, chosen]
-        sbs[h] = loss[h, int(np.argmin(train_loss.mean(axis=0)))]
+        offered = np.array([c not in hidden for c in matrix.columns])
+        sbs[h] = loss[h, int(np.argmin(np.where(offered, train_loss.mean(axis=0), np.inf)))]
     return {"regrets": regrets, "defaults": default_regret, "best_default": best_default,
             "single_best": sbs, "size": size}
+
+
+def _padded(curve: np.ndarray, size: int) -> np.ndarray:
+    """A regret curve of a portfolio shorter than ``size`` (fewer configurations offered),
+    held at its last value."""
+    return curve if len(curve) >= size else np.concatenate([curve, np.full(size - len(curve), curve[-1])])
 
 
 def paired_p(greedy: np.ndarray, other: np.ndarray) -> float:
@@ -304,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.time()
     duplicates: dict[str, set[str]] = {}
+    origins: dict[int, set[str]] = {}
     if args.aslib is not None:
         matrix, defaults, title = load_aslib_matrix(args.aslib), {}, f"ASlib {args.aslib.name}"
     elif args.lcbench is not None:
@@ -311,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         matrix, defaults = load_lcbench_matrix(folder, args.lcbench_configs, args.lcbench_seed)
         title = f"LCBench surrogate: {args.lcbench_configs} configurations + default, seed {args.lcbench_seed}"
     else:
-        matrix, defaults, duplicates = load_kb_matrix(args.db, args.space, args.metric)
+        matrix, defaults, duplicates, origins = load_kb_matrix(args.db, args.space, args.metric)
         title = f"{args.db.name}: {args.space}, {args.metric}"
     if args.min_coverage > 0:
         keep = matrix.notna().mean(axis=0) >= args.min_coverage
@@ -324,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     if pairs:
         print(f"near-duplicates left out of each other's training side: {pairs}")
     checkpoints = tuple(args.checkpoints)
-    result = lodo(matrix, args.max_size, args.random_repeats, defaults, duplicates)
+    result = lodo(matrix, args.max_size, args.random_repeats, defaults, duplicates, origins)
     summary = summarise(result, checkpoints)
     print(markdown(summary, checkpoints))
     print(f"\n({time.time() - start:.1f} s)")

@@ -267,6 +267,7 @@ def evaluate_warm_starting(
     probes: Mapping[str, int] | None = None,
     progress: Callable[[str], None] | None = None,
     near_duplicates: Mapping[str, set[str]] | None = None,
+    found_on: Mapping[int, set[str]] | None = None,
 ) -> WarmStartEvaluation:
     """Evaluate warm starters and the baselines on held-out datasets.
 
@@ -291,10 +292,18 @@ def evaluate_warm_starting(
             :mod:`metakb.data.duplicates`); they are dropped from the training side of every
             fold that holds the dataset out, for the methods and the baselines alike. The
             settings record which were dropped (``near_duplicates_dropped``).
+        found_on: configuration id -> the datasets whose search found it (tuned candidates,
+            ``configuration_sources``). A configuration found only on a fold's held-out
+            datasets (or their near-duplicates) is not offered to that fold's methods and
+            baselines: a new dataset has no search of its own to contribute it. Its cells still
+            count in the held-out row's regret (the best configuration of the matrix).
 
     Returns:
         The per-dataset regrets, with summary, comparisons and gap-closed views.
     """
+    if found_on is not None and not isinstance(found_on, Mapping):
+        raise ConfigError(f"found_on must be a mapping configuration id -> set of dataset names, "
+                          f"got {type(found_on).__name__}")
     if near_duplicates is not None and not isinstance(near_duplicates, Mapping):
         raise ConfigError(f"near_duplicates must be a mapping dataset -> set of dataset names, "
                           f"got {type(near_duplicates).__name__}")
@@ -326,20 +335,23 @@ def evaluate_warm_starting(
         raise ConfigError(f"probes names methods {unknown_probes} that are not evaluated; methods: {sorted(methods)}")
     # every method and baseline: dataset -> its recommended configurations, fitted without it
     chosen: dict[str, dict[str, list[int]]] = {}
+    hidden: dict[str, list[int]] = {}  # held-out dataset -> configurations not offered to it
     for number, (test, train) in enumerate(_splits(performance.index, fold_of, twins)):
-        for name, ids in _baseline_choices(performance.loc[train], higher, kmax, defaults).items():
+        visible = _visible(performance, test, twins, found_on, hidden)
+        for name, ids in _baseline_choices(visible.loc[train], higher, kmax, defaults).items():
             chosen.setdefault(name, {}).update(dict.fromkeys(test, ids))
         for name, factory in methods.items():
             if name not in own_folds:
                 chosen.setdefault(name, {}).update(
-                    _recommend(factory, meta_features, performance, train, test, higher, kmax, probe_of.get(name)))
+                    _recommend(factory, meta_features, visible, train, test, higher, kmax, probe_of.get(name)))
         if progress is not None:
             progress(f"fold {number + 1}/{len(set(fold_of.values()))}: {len(test)} held out, {len(train)} train")
     for name, scheme in own_folds.items():
         own = make_folds(list(performance.index), scheme, seed)
         for number, (test, train) in enumerate(_splits(performance.index, own, twins)):
+            visible = _visible(performance, test, twins, found_on, hidden)
             chosen.setdefault(name, {}).update(
-                _recommend(methods[name], meta_features, performance, train, test, higher, kmax, probe_of.get(name)))
+                _recommend(methods[name], meta_features, visible, train, test, higher, kmax, probe_of.get(name)))
             if progress is not None:
                 progress(f"{name} fold {number + 1}/{len(set(own.values()))}: {len(test)} held out, {len(train)} train")
     order = [*(b for b in BASELINES if b in chosen), *methods]
@@ -360,9 +372,24 @@ def evaluate_warm_starting(
                 "left_out_datasets": left_out, "min_row_coverage": MIN_ROW_COVERAGE,
                 "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
                 "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of,
-                "near_duplicates_dropped": {d: sorted(o) for d, o in sorted(twins.items())}}
+                "near_duplicates_dropped": {d: sorted(o) for d, o in sorted(twins.items())},
+                "own_candidates_hidden": {d: sorted(c) for d, c in sorted(hidden.items()) if c}}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
                                settings=settings, performance=performance)
+
+
+def _visible(performance: pd.DataFrame, test: list[str], twins: Mapping[str, set[str]],
+             found_on: Mapping[int, set[str]] | None, hidden: dict[str, list[int]]) -> pd.DataFrame:
+    """``performance`` without the configurations found only on the fold's held-out datasets
+    or their near-duplicates (see ``found_on`` in :func:`evaluate_warm_starting`); records
+    them per held-out dataset in ``hidden``."""
+    if not found_on:
+        return performance
+    held_out = set(test).union(*(twins.get(d, set()) for d in test))
+    own = [c for c in performance.columns if found_on.get(int(c)) and set(found_on[int(c)]) <= held_out]
+    for d in test:
+        hidden[d] = sorted(int(c) for c in own)
+    return performance.drop(columns=own) if own else performance
 
 
 def _splits(datasets: Iterable[str], fold_of: Mapping[str, int],

@@ -41,7 +41,7 @@ from metakb.spaces import get_search_space
 from metakb.store import KnowledgeBase, canonical_json, sha256_text
 
 __all__ = ["CANDIDATE_KIND", "CANDIDATE_METHODS", "CandidateSearch", "SearchReport", "candidate_ids",
-           "incumbents", "tune_candidates"]
+           "candidate_origins", "incumbents", "tune_candidates"]
 
 #: ``configuration_sources.kind`` of a BOHB incumbent.
 CANDIDATE_KIND = "bohb-incumbent"
@@ -110,6 +110,17 @@ def candidate_ids(kb: KnowledgeBase, space_id: int) -> list[int]:
     """Every tuned candidate stored for the space, in the order they were first stored."""
     sources = kb.configuration_sources(int(space_id))
     return [int(i) for i in dict.fromkeys(sources["configuration_id"].tolist())]
+
+
+def candidate_origins(kb: KnowledgeBase, space: int | str) -> dict[int, set[str]]:
+    """Tuned candidate id -> the names of the datasets whose searches found it (empty for a
+    space without candidates): what a leave-one-dataset-out evaluation hides from a held-out
+    dataset when it is the only origin."""
+    sources = kb.configuration_sources(space)
+    out: dict[int, set[str]] = {}
+    for config_id, dataset in zip(sources["configuration_id"], sources["dataset"], strict=True):
+        out.setdefault(int(config_id), set()).add(str(dataset))
+    return out
 
 
 def tune_candidates(kb: KnowledgeBase, datasets: list[tuple[int, DataRef]], *, space: str, space_id: int,

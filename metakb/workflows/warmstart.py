@@ -172,6 +172,7 @@ def evaluate_knowledge_base(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     drop_near_duplicates: bool = True,
+    hide_own_candidates: bool = True,
 ) -> WarmStartEvaluation:
     """:func:`evaluate_warm_starting` on a knowledge base's space (``metakb evaluate warmstart``).
 
@@ -197,7 +198,12 @@ def evaluate_knowledge_base(
         drop_near_duplicates: leave a held-out dataset's near-duplicates (the knowledge base's
             ``near_duplicates`` pairs, :mod:`metakb.workflows.duplicates`) out of its training
             side; a knowledge base never deduplicated (``metakb kb dedupe``) has no pairs.
+        hide_own_candidates: a tuned candidate (``metakb build --candidates bohb``) found only
+            by the search on a held-out dataset (or its near-duplicates) is not offered to
+            that dataset's recommendations (see ``found_on`` in
+            :func:`~metakb.warmstart.evaluate.evaluate_warm_starting`).
     """
+    from metakb.workflows.candidates import candidate_origins
     from metakb.workflows.duplicates import near_duplicate_map
 
     metric = default_metric(kb, space, metric)
@@ -220,7 +226,8 @@ def evaluate_knowledge_base(
     evaluation = evaluate_warm_starting(meta_features, performance, factories, ks=ks, folds=folds,
                                         defaults=default_configurations(kb, space), seed=seed,
                                         method_folds=own_folds or None, probes=probes, progress=progress,
-                                        near_duplicates=near_duplicate_map(kb) if drop_near_duplicates else None)
+                                        near_duplicates=near_duplicate_map(kb) if drop_near_duplicates else None,
+                                        found_on=candidate_origins(kb, space) if hide_own_candidates else None)
     evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
                                aslib=bool(settings), par=performance.attrs.get("par"),
                                n_meta_features=int(meta_features.shape[1]))

@@ -156,3 +156,24 @@ def test_merge_copies_the_provenance_once(built, tmp_path):
     assert first.configuration_sources_added == len(original) == 3 and again.configuration_sources_added == 0
     assert sorted(merged["dataset"]) == sorted(original["dataset"])
     assert list(merged["settings"]) == list(original["settings"])
+
+
+def test_candidate_origins_feed_the_leave_one_dataset_out_evaluation(built):
+    """The knowledge base's provenance reaches the harness: a held-out dataset is never offered
+    the candidate its own search found (``metakb evaluate warmstart``)."""
+    from metakb.workflows.candidates import candidate_origins
+    from metakb.workflows.warmstart import evaluate_knowledge_base
+
+    with KnowledgeBase(built["path"], readonly=True) as kb:
+        origins = candidate_origins(kb, "sklearn-cash")
+        sources = kb.configuration_sources("sklearn-cash")
+        assert origins == {int(c): set(g["dataset"]) for c, g in sources.groupby("configuration_id")}
+        evaluation = evaluate_knowledge_base(kb, "sklearn-cash", methods=["knn"], ks=(1,))
+        shown = evaluate_knowledge_base(kb, "sklearn-cash", methods=["knn"], ks=(1,), hide_own_candidates=False)
+    only_own = {d: sorted(c for c, found in origins.items() if found == {d}) for d in TINY}
+    assert any(only_own.values())  # some candidate comes from one search only: there is something to hide
+    assert evaluation.settings["own_candidates_hidden"] == {d: c for d, c in only_own.items() if c}
+    assert shown.settings["own_candidates_hidden"] == {}
+    chosen = evaluation.selections.set_index(["dataset", "method"])["configuration_id"]
+    for dataset, own in only_own.items():
+        assert chosen[(dataset, "knn")] not in own and chosen[(dataset, "single-best")] not in own

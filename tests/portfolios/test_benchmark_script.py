@@ -67,3 +67,16 @@ def test_lcbench_matrix_is_deterministic_with_its_default_first(bench, shared_da
     other, _ = bench.load_lcbench_matrix(folder, 5, seed=4)
     pd.testing.assert_series_equal(matrix[0], other[0])  # the default does not depend on the draw
     assert not np.allclose(matrix.iloc[:, 1:].to_numpy(), other.iloc[:, 1:].to_numpy())
+
+
+def test_a_candidate_found_on_the_held_out_dataset_is_not_in_its_portfolios(bench):
+    # c13 is the best everywhere but was found only on d0: d0's portfolios do without it (regret
+    # of its best other member), the other datasets' portfolios take it first (regret 0).
+    rows = [[0.2, 0.5, 0.4, 1.0]] * 4
+    matrix = pd.DataFrame(rows, index=[f"d{i}" for i in range(4)], columns=[10, 11, 12, 13])
+    matrix.attrs["higher_is_better"] = True
+    result = bench.lodo(matrix, 2, repeats=1, defaults={}, found_on={13: {"d0"}})
+    greedy = result["regrets"]["greedy"]
+    np.testing.assert_allclose(greedy[0], [0.5 / 0.8, 0.5 / 0.8])  # 11 then 12: best 0.5 of 1.0 (worst 0.2)
+    np.testing.assert_allclose(greedy[1:, 0], 0.0)
+    assert result["single_best"][0] == pytest.approx(0.5 / 0.8)

@@ -186,3 +186,28 @@ def test_a_dataset_with_one_scored_cell_is_left_out_and_reported():
     settings = ev.to_dict()["settings"]
     assert settings["n_datasets"] == 3 and settings["left_out_datasets"] == ["new"]
     assert "left out: 1 dataset(s)" in format_evaluation(ev)
+
+
+def test_a_candidate_found_only_on_the_held_out_dataset_is_not_offered_to_it():
+    """Tuned candidates (#24): configuration 99 is the best everywhere, but it was found only by
+    the search on d0, so d0's recommendations (methods and baselines) never include it; the
+    others, whose searches it does not come from, get it first. A candidate found on d0 and on
+    d1 stays visible to both."""
+    rng = np.random.default_rng(0)
+    names = [f"d{i}" for i in range(6)]
+    performance = pd.DataFrame(rng.uniform(0.2, 0.8, size=(6, 5)), index=names, columns=[1, 2, 3, 4, 99])
+    performance[99] = 0.95
+    meta_features = pd.DataFrame({"f": np.arange(6.0)}, index=names)
+    methods = {"knn": lambda: KNNWarmStarter(n_neighbors=2)}
+    ev = evaluate_warm_starting(meta_features, performance, methods, ks=(1, 2), found_on={99: {"d0"}})
+    first = ev.selections.set_index(["dataset", "method"])["configuration_id"]
+    for method in ("knn", "single-best"):
+        assert first[("d0", method)] != 99
+        assert all(first[(d, method)] == 99 for d in names[1:])
+    assert ev.settings["own_candidates_hidden"] == {"d0": [99]}
+    regret = ev.regrets.set_index(["dataset", "method", "k"])["regret"]
+    assert regret[("d0", "knn", 1)] > 0 and regret[("d1", "knn", 1)] == 0  # the hidden cell still counts in d0's row
+    shared = evaluate_warm_starting(meta_features, performance, methods, ks=(1,), found_on={99: {"d0", "d1"}})
+    assert shared.settings["own_candidates_hidden"] == {}
+    with pytest.raises(ConfigError, match="found_on"):
+        evaluate_warm_starting(meta_features, performance, methods, ks=(1,), found_on=[99])

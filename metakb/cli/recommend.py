@@ -68,6 +68,8 @@ def print_report(report: RecommendationReport) -> None:
               "(use --include-self to keep it)")
     if "warning" in report.notes:
         print(f"warning: {report.notes['warning']}")
+    if "far" in report.notes:
+        print(f"note: {report.notes['far']}")
     for rec in report.recommendations:
         label = f" [{rec.label}]" if rec.label else ""
         print(f"\n#{rec.rank}  configuration {rec.configuration_id}{label}")

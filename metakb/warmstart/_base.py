@@ -225,14 +225,9 @@ class NeighbourWarmStarter(BaseWarmStarter):
             keys = np.lexsort((columns[scored], -oriented[row, scored]))
             self._order.append(scored[keys])
 
-    def typical_distance(self) -> float | None:
-        """The unit for reading distances: the median, over the known datasets, of each one's
-        distance to its nearest other known dataset (in the same metric or embedding).
-
-        Raw distances depend on the number of meta-features and the metric (18-168 on the shipped
-        knowledge base); divided by this they read the same way everywhere. None with fewer than
-        2 known datasets, without an ``embedding_``, or when the typical distance is 0.
-        """
+    def nearest_known_distances(self) -> np.ndarray | None:
+        """Each known dataset's distance to its nearest other known dataset (in the same metric
+        or embedding); None with fewer than 2 known datasets or without an ``embedding_``."""
         from metakb.warmstart._knn import pairwise_distance
 
         self._check_fitted()
@@ -241,7 +236,20 @@ class NeighbourWarmStarter(BaseWarmStarter):
             return None
         distances = pairwise_distance(np.asarray(embedding), np.asarray(embedding), getattr(self, "metric", "l2"))
         np.fill_diagonal(distances, np.inf)
-        typical = float(np.median(distances.min(axis=1)))
+        return np.asarray(distances.min(axis=1))
+
+    def typical_distance(self) -> float | None:
+        """The unit for reading distances: the median, over the known datasets, of each one's
+        distance to its nearest other known dataset (in the same metric or embedding).
+
+        Raw distances depend on the number of meta-features and the metric (18-168 on the shipped
+        knowledge base); divided by this they read the same way everywhere. None with fewer than
+        2 known datasets, without an ``embedding_``, or when the typical distance is 0.
+        """
+        nearest = self.nearest_known_distances()
+        if nearest is None:
+            return None
+        typical = float(np.median(nearest))
         return typical if np.isfinite(typical) and typical > 0 else None
 
     def neighbours(self, query: pd.Series | Mapping[str, float],

@@ -8,9 +8,12 @@ score there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from metakb.data import Table, load_table
 from metakb.errors import ConfigError
@@ -167,6 +170,9 @@ def recommend(
                                             evaluated=rec.evaluated))
     stored_versions = set(kb.meta_feature_versions().values())
     notes: dict[str, Any] = {"extractor_version": version}
+    far = _far_from_every_known_dataset(starter, query, [*([excluded] if excluded else []), *exclude_datasets])
+    if far:
+        notes["far"] = far
     if probes:
         notes["probes"] = {str(c): s for c, s in probe_scores.items()}
     if stored_versions and stored_versions != {version}:
@@ -175,6 +181,30 @@ def recommend(
                             "`metakb build --meta-features-only`")
     return RecommendationReport(dataset=table.name, method=method, space=space, metric=metric,
                                 recommendations=out, excluded_self=excluded, notes=notes)
+
+
+#: A query farther from its nearest known dataset than this share of the known datasets are from
+#: theirs is reported as unlike the knowledge base (the quantile, not a fixed multiple of the
+#: typical distance: a matrix of many near-identical synthetic datasets, as PMLB's regression
+#: one, has a small typical distance and a long tail).
+FAR_QUANTILE = 0.95
+
+
+def _far_from_every_known_dataset(starter: Any, query: Mapping[str, float], excluded: list[str]) -> str | None:
+    """A note when the dataset is farther from every known dataset than 95% of the known
+    datasets are from their own nearest (its recommendations then come from unlike datasets)."""
+    nearest = starter.nearest_known_distances() if hasattr(starter, "nearest_known_distances") else None
+    near = starter.neighbours(query, excluded)[:1] if hasattr(starter, "neighbours") else []
+    if nearest is None or not near or len(nearest) < 20:
+        return None
+    name, distance = near[0]
+    limit = float(np.quantile(nearest, FAR_QUANTILE))
+    if distance <= limit:
+        return None
+    typical = float(np.median(nearest))
+    return (f"this dataset is unlike the knowledge base's: its nearest, {name}, is {distance / typical:.1f}x the "
+            f"typical neighbour distance, farther than {FAR_QUANTILE:.0%} of the known datasets are from their own "
+            "nearest; the recommendations are a generic starting point rather than a tailored one")
 
 
 def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query: dict[str, float],

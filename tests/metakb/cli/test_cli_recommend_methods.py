@@ -83,3 +83,23 @@ def test_the_predicted_score_is_labelled_normalised_not_the_metric(pmlb_dir: Pat
     out = capsys.readouterr().out
     assert "predicted normalised score: " in out and "1 = a similar dataset's best configuration" in out
     assert "predicted balanced_accuracy" not in out
+
+
+def test_a_dataset_unlike_every_known_one_is_told_so(pmlb_dir: Path, kb_copy: Path, tmp_path: Path, capsys) -> None:
+    """Random log-normal noise with 400 features is farther from every known dataset than 95% of
+    the known datasets are from their own nearest: the report says the recommendations are
+    generic; a real dataset close to the knowledge base's (breast_w) gets no such note."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    odd = pd.DataFrame(rng.lognormal(0, 3, size=(60, 400)), columns=[f"f{i}" for i in range(400)])
+    odd["target"] = rng.integers(0, 7, 60)
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    assert main(["recommend", str(tmp_path / "odd.csv"), "--target", "target", "-k", "1", "--db", str(kb_copy),
+                 "--json"]) == 0
+    far = json.loads(capsys.readouterr().out)["notes"]["far"]
+    assert "unlike the knowledge base" in far and "95%" in far
+    assert main(["recommend", str(pmlb_dir / "breast_w" / "breast_w.tsv.gz"), "--target", "target", "-k", "1",
+                 "--db", str(kb_copy), "--json"]) == 0
+    assert "far" not in json.loads(capsys.readouterr().out)["notes"]

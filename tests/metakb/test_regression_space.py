@@ -91,6 +91,8 @@ def test_every_default_pipeline_fits_and_predicts(model):
     assert isinstance(pipe[-1], TargetTransformRegressor)
 
 
+# a sampled MLP may stop at its (budget-scaled) iteration cap: expected, not this test's subject
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sampled_configurations_build():
     spec = get_search_space(SPACE)
     X, y, categorical = _data()

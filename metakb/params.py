@@ -30,7 +30,7 @@ from typing import Any, cast
 
 from metakb.errors import ConfigError
 
-__all__ = ["Interval", "StrOptions", "Options", "Predicate", "validate_params", "describe", "SEED"]
+__all__ = ["Interval", "StrOptions", "Options", "Predicate", "ParamsMixin", "validate_params", "describe", "SEED"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +179,28 @@ def validate_params(obj: Any, constraints: Mapping[str, list[Constraint]] | None
         words = [describe(c) for c in accepted]
         expected = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
         raise ConfigError(f"The {param!r} parameter of {name} must be {expected}. Got {value!r} instead.")
+
+
+class ParamsMixin:
+    """``get_params`` / ``set_params`` of scikit-learn, read from the constructor's signature:
+    the parameters are the ``__init__`` arguments, stored under their own names."""
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> Any:
+        """Change constructor parameters (scikit-learn convention); return ``self``.
+
+        Raises:
+            ConfigError: a name is not a constructor parameter.
+        """
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
+            setattr(self, name, value)
+        return self

@@ -18,7 +18,7 @@ import pandas as pd
 from ConfigSpace import ConfigurationSpace
 
 from metakb.errors import ConfigError, DataError
-from metakb.params import validate_params
+from metakb.params import ParamsMixin, validate_params
 
 __all__ = ["BaseImportanceEvaluator", "ImportanceResult", "pair_label", "check_table", "MIN_PAIR_DATASETS"]
 
@@ -126,7 +126,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class BaseImportanceEvaluator(abc.ABC):
+class BaseImportanceEvaluator(ParamsMixin, abc.ABC):
     """Base class of importance evaluators (fANOVA, tunability).
 
     Subclasses implement :meth:`evaluate`. Settings are stored by ``__init__`` unchanged
@@ -141,26 +141,6 @@ class BaseImportanceEvaluator(abc.ABC):
     def _validate_params(self) -> None:
         """ConfigError in scikit-learn's wording for a parameter outside its table."""
         validate_params(self)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> BaseImportanceEvaluator:
-        """Change constructor parameters (scikit-learn convention); return ``self``.
-
-        Raises:
-            ConfigError: a name is not a constructor parameter.
-        """
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
-            setattr(self, name, value)
-        return self
 
     @abc.abstractmethod
     def evaluate(

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from metakb.errors import ConfigError, DataError
-from metakb.params import Interval, Predicate, validate_params
+from metakb.params import Interval, ParamsMixin, Predicate, validate_params
 
 __all__ = ["BaseWarmStarter", "NeighbourWarmStarter", "Recommendation", "Source", "normalised_scores",
            "SupportIndex"]
@@ -132,7 +132,7 @@ def _check_int(name: str, owner: str, value: Any, low: int) -> int:
     return int(value)
 
 
-class BaseWarmStarter(abc.ABC):
+class BaseWarmStarter(ParamsMixin, abc.ABC):
     """Abstract warm starter: ``fit`` on a knowledge base, ``recommend`` for a new dataset."""
 
     #: short name used in reports and ``--method``.
@@ -155,22 +155,6 @@ class BaseWarmStarter(abc.ABC):
     def recommend(self, query: pd.Series | Mapping[str, float], n_configs: int = 5,
                   exclude: Iterable[int] = (), exclude_datasets: Iterable[str] = ()) -> list[Recommendation]:
         """Ranked configurations to try first on the dataset described by ``query``."""
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn convention)."""
-        import inspect
-
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> BaseWarmStarter:
-        """Change constructor parameters (scikit-learn convention); return ``self``."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ConfigError(f"{type(self).__name__} has no parameter {name!r}; expected one of {sorted(valid)}")
-            setattr(self, name, value)
-        return self
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -349,7 +349,7 @@ def evaluate_warm_starting(
     for name, scheme in own_folds.items():
         own = make_folds(list(performance.index), scheme, seed)
         for number, (test, train) in enumerate(_splits(performance.index, own, twins)):
-            visible = _visible(performance, test, twins, found_on, hidden)
+            visible = _visible(performance, test, twins, found_on, {})  # the record: the main folds'
             chosen.setdefault(name, {}).update(
                 _recommend(methods[name], meta_features, visible, train, test, higher, kmax, probe_of.get(name)))
             if progress is not None:

@@ -257,7 +257,8 @@ def run_kb(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                                              siamese_params={"epochs": args.epochs},
                                              siamese_folds=args.siamese_folds, seed=args.seed,
                                              method_folds=_model_folds(args, args.methods),
-                                             progress=_log if args.verbose else None)
+                                             progress=_log if args.verbose else None,
+                                             regret_reference=args.regret_reference)
         seconds = time.perf_counter() - start
         print(f"\n=== knowledge base {args.db} ({time.strftime('%Y-%m-%d')}, {seconds:.0f} s) ===")
         print(format_evaluation(evaluation))
@@ -330,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analysis", action="store_true", help="kNN variants on the knowledge base")
     parser.add_argument("--skip-kb", action="store_true")
     parser.add_argument("--skip-aslib", action="store_true")
+    parser.add_argument("--regret-reference", choices=("all", "untuned"), default="all",
+                        help="scale regrets by the whole row (all) or by the configurations that are not tuned "
+                             "candidates (untuned: the yardstick of the knowledge base before its candidates)")
     parser.add_argument("--out", default=None, help="write every number as JSON here")
     parser.add_argument("--verbose", action="store_true", help="a line per fold")
     args = parser.parse_args(argv)

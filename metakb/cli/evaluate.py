@@ -55,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ws.add_argument("--keep-near-duplicates", action="store_true",
                     help="keep a held-out dataset's near-duplicates (`metakb kb dedupe`) on its training side "
                          "(default: they are left out, a copy would leak the answer)")
+    ws.add_argument("--regret-reference", choices=("all", "untuned"), default="all",
+                    help="what scales each held-out regret: the best and worst configuration of the whole row "
+                         "(all, default) or of the configurations that are not tuned candidates (untuned: the "
+                         "matrix before `build --candidates bohb`; a regret below 0 beats all of them)")
     ws.add_argument("--json", action="store_true", help="print JSON")
     ws.set_defaults(handler=_warmstart)
 
@@ -71,7 +75,8 @@ def _warmstart(args: argparse.Namespace) -> int:
             kb, args.space, methods=args.method, metric=args.metric, ks=args.ks, folds=args.folds,
             n_neighbors=args.neighbors, siamese_params={"epochs": args.epochs},
             siamese_folds=args.siamese_folds, seed=args.seed,
-            progress=None if args.quiet else progress, drop_near_duplicates=not args.keep_near_duplicates)
+            progress=None if args.quiet else progress, drop_near_duplicates=not args.keep_near_duplicates,
+            regret_reference=args.regret_reference)
     if args.json:
         print_json(evaluation.to_dict())
     else:

@@ -66,25 +66,28 @@ def _oriented(row: np.ndarray, higher_is_better: bool) -> np.ndarray:
     return row if higher_is_better else -row
 
 
-def normalised_regret(scores: pd.Series, chosen: Iterable[int], higher_is_better: bool = True) -> float:
-    """Regret of the best of ``chosen`` on one dataset, scaled to [0, 1] by its best and worst.
+def normalised_regret(scores: pd.Series, chosen: Iterable[int], higher_is_better: bool = True,
+                      reference: Iterable[int] | None = None) -> float:
+    """Regret of the best of ``chosen`` on one dataset, scaled by its best and worst.
 
     Args:
         scores: one dataset's scores, indexed by configuration id (NaN: failed / not run).
         chosen: recommended configuration ids (at least one).
         higher_is_better: direction of the scores.
+        reference: the configurations whose best and worst scale the regret (0 = their best,
+            1 = their worst); default: every scored configuration, so the regret lies in [0, 1].
+            With a smaller reference (e.g. the configurations a knowledge base had before its
+            tuned candidates), a chosen configuration better than the reference's best gets a
+            negative regret: the same yardstick before and after the matrix grew.
 
     Raises:
-        DataError: no configuration is scored on this dataset, or nothing was chosen.
+        DataError: no configuration is scored on this dataset (or in ``reference``), or nothing
+            was chosen.
     """
-    values = _oriented(scores.to_numpy(dtype=float), higher_is_better)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise DataError(f"dataset {scores.name!r} has no scored configuration; cannot compute a regret")
+    best, worst = _scale(scores, higher_is_better, reference)
     chosen = list(chosen)
     if not chosen:
         raise DataError(f"no configuration was recommended for dataset {scores.name!r}")
-    best, worst = finite.max(), finite.min()
     if best == worst:
         return 0.0
     picked = _oriented(scores.reindex(chosen).to_numpy(dtype=float), higher_is_better)
@@ -92,25 +95,35 @@ def normalised_regret(scores: pd.Series, chosen: Iterable[int], higher_is_better
     return float((best - picked.max()) / (best - worst))
 
 
-def random_expected_regret(scores: pd.Series, k: int, higher_is_better: bool = True) -> float:
+def random_expected_regret(scores: pd.Series, k: int, higher_is_better: bool = True,
+                           reference: Iterable[int] | None = None) -> float:
     """Exact expected :func:`normalised_regret` of k configurations drawn without replacement.
 
-    Configurations are drawn from every column of ``scores`` (a NaN one counts as the worst).
+    Configurations are drawn from every column of ``scores`` (a NaN one counts as the
+    reference's worst); ``reference`` scales the regrets as in :func:`normalised_regret`.
     With the n regrets sorted ascending r_1 <= ... <= r_n, the best of a uniform k-subset is
     r_j with probability C(n - j, k - 1) / C(n, k).
     """
-    values = _oriented(scores.to_numpy(dtype=float), higher_is_better)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise DataError(f"dataset {scores.name!r} has no scored configuration; cannot compute a regret")
-    best, worst = finite.max(), finite.min()
+    best, worst = _scale(scores, higher_is_better, reference)
     if best == worst:
         return 0.0
+    values = _oriented(scores.to_numpy(dtype=float), higher_is_better)
     regrets = np.sort((best - np.where(np.isfinite(values), values, worst)) / (best - worst))
     n = len(regrets)
     k = min(int(k), n)
     weights = np.array([math.comb(n - j, k - 1) for j in range(1, n + 1)], dtype=float) / math.comb(n, k)
     return float(weights @ regrets)
+
+
+def _scale(scores: pd.Series, higher_is_better: bool, reference: Iterable[int] | None) -> tuple[float, float]:
+    """The oriented best and worst score of ``reference`` (default: every column) on one dataset."""
+    row = scores if reference is None else scores.reindex(list(reference))
+    values = _oriented(row.to_numpy(dtype=float), higher_is_better)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        where = "" if reference is None else " among the reference configurations"
+        raise DataError(f"dataset {scores.name!r} has no scored configuration{where}; cannot compute a regret")
+    return float(finite.max()), float(finite.min())
 
 
 def mean_rank_order(performance: pd.DataFrame, higher_is_better: bool,
@@ -232,7 +245,8 @@ class WarmStartEvaluation:
             return pd.DataFrame(columns=["method", "gap_closed", "mean_score", "sbs", "vbs"])
         cost = -perf if higher else perf
         cost = cost.apply(lambda row: row.fillna(row.max()), axis=1)
-        vbs = cost.min(axis=1)
+        reference = self.settings.get("regret_reference")
+        vbs = (cost if reference is None else cost[[c for c in cost.columns if int(c) in set(reference)]]).min(axis=1)
         sbs_pick = self.selections[self.selections["method"] == "single-best"].set_index("dataset")["configuration_id"]
         sbs = pd.Series({d: cost.at[d, c] for d, c in sbs_pick.items()})
         rows = []
@@ -268,6 +282,7 @@ def evaluate_warm_starting(
     progress: Callable[[str], None] | None = None,
     near_duplicates: Mapping[str, set[str]] | None = None,
     found_on: Mapping[int, set[str]] | None = None,
+    reference: Sequence[int] | None = None,
 ) -> WarmStartEvaluation:
     """Evaluate warm starters and the baselines on held-out datasets.
 
@@ -297,6 +312,10 @@ def evaluate_warm_starting(
             datasets (or their near-duplicates) is not offered to that fold's methods and
             baselines: a new dataset has no search of its own to contribute it. Its cells still
             count in the held-out row's regret (the best configuration of the matrix).
+        reference: configuration ids whose best and worst scale every regret (see
+            :func:`normalised_regret`; default: the whole row). Measuring a grown matrix
+            against its old configurations keeps one yardstick: a method that now recommends
+            a configuration better than every old one gets a negative regret.
 
     Returns:
         The per-dataset regrets, with summary, comparisons and gap-closed views.
@@ -319,6 +338,12 @@ def evaluate_warm_starting(
     if not ks:
         raise ConfigError(f"no k in the requested ks is in [1, {n_configs - 1}] (below the number of configurations)")
     defaults = [int(d) for d in defaults if int(d) in performance.columns]
+    if reference is not None:
+        reference = [int(c) for c in reference]
+        unknown_ref = sorted(set(reference) - {int(c) for c in performance.columns})
+        if not reference or unknown_ref:
+            raise ConfigError(f"reference must name configurations of the matrix, got "
+                              f"{'none' if not reference else f'unknown ids {unknown_ref[:5]}'}")
     fold_of = make_folds(list(performance.index), folds, seed)
     present = set(performance.index)
     twins = {str(d): {str(o) for o in others if o in present and o != d}
@@ -359,12 +384,12 @@ def evaluate_warm_starting(
     selections: list[dict[str, Any]] = []
     for dataset in performance.index:
         scores = performance.loc[dataset]
-        regrets += [{"dataset": dataset, "method": "random", "k": k, "regret": random_expected_regret(scores, k, higher)}
+        regrets += [{"dataset": dataset, "method": "random", "k": k, "regret": random_expected_regret(scores, k, higher, reference)}
                     for k in ks]
         for name in order:
             ids = chosen[name][dataset]
             regrets += [{"dataset": dataset, "method": name, "k": k,
-                         "regret": normalised_regret(scores, ids[:k], higher)} for k in ks]
+                         "regret": normalised_regret(scores, ids[:k], higher, reference)} for k in ks]
             selections.append({"dataset": dataset, "method": name, "configuration_id": ids[0]})
     settings = {"folds": folds if not isinstance(folds, Mapping) else "given", "n_folds": len(set(fold_of.values())),
                 "method_folds": {m: f if not isinstance(f, Mapping) else "given" for m, f in own_folds.items()},
@@ -373,7 +398,8 @@ def evaluate_warm_starting(
                 "higher_is_better": higher, "ks": ks, "seed": seed, "methods": list(methods),
                 "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of,
                 "near_duplicates_dropped": {d: sorted(o) for d, o in sorted(twins.items())},
-                "own_candidates_hidden": {d: sorted(c) for d, c in sorted(hidden.items()) if c}}
+                "own_candidates_hidden": {d: sorted(c) for d, c in sorted(hidden.items()) if c},
+                "regret_reference": None if reference is None else sorted(reference)}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
                                settings=settings, performance=performance)
 

@@ -24,6 +24,9 @@ from metakb.warmstart.evaluate import (
 __all__ = ["evaluate_knowledge_base", "knowledge_base_frames", "default_embedding_name", "train_siamese", "load_warm_starter",
            "scenario_settings", "default_metric", "default_configurations"]
 
+#: Values of ``regret_reference`` (``metakb evaluate warmstart --regret-reference``).
+REGRET_REFERENCES = ("all", "untuned")
+
 
 def scenario_settings(kb: Any, space: str | int) -> dict[str, Any] | None:
     """The import settings of an ASlib scenario stored as ``space``, or None for other spaces."""
@@ -173,6 +176,7 @@ def evaluate_knowledge_base(
     progress: Callable[[str], None] | None = None,
     drop_near_duplicates: bool = True,
     hide_own_candidates: bool = True,
+    regret_reference: str = "all",
 ) -> WarmStartEvaluation:
     """:func:`evaluate_warm_starting` on a knowledge base's space (``metakb evaluate warmstart``).
 
@@ -202,12 +206,21 @@ def evaluate_knowledge_base(
             by the search on a held-out dataset (or its near-duplicates) is not offered to
             that dataset's recommendations (see ``found_on`` in
             :func:`~metakb.warmstart.evaluate.evaluate_warm_starting`).
+        regret_reference: ``"all"`` scales each held-out regret by the best and worst
+            configuration of its whole row; ``"untuned"`` by the configurations that are not
+            tuned candidates only (the matrix before ``--candidates bohb``), so that a knowledge
+            base grown by tuned candidates is measured with the yardstick of the one it grew
+            from (a regret below 0: better than every configuration it had).
     """
     from metakb.workflows.candidates import candidate_origins
     from metakb.workflows.duplicates import near_duplicate_map
 
+    if regret_reference not in REGRET_REFERENCES:
+        raise ConfigError(f"regret_reference must be one of {REGRET_REFERENCES}, got {regret_reference!r}")
     metric = default_metric(kb, space, metric)
     meta_features, performance = knowledge_base_frames(kb, space, metric)
+    origins = candidate_origins(kb, space)
+    reference = None if regret_reference == "all" else [int(c) for c in performance.columns if int(c) not in origins]
     settings = scenario_settings(kb, space)
     if isinstance(folds, str) and folds in ("auto", "aslib"):
         if settings and settings.get("folds"):
@@ -227,7 +240,8 @@ def evaluate_knowledge_base(
                                         defaults=default_configurations(kb, space), seed=seed,
                                         method_folds=own_folds or None, probes=probes, progress=progress,
                                         near_duplicates=near_duplicate_map(kb) if drop_near_duplicates else None,
-                                        found_on=candidate_origins(kb, space) if hide_own_candidates else None)
+                                        found_on=origins if hide_own_candidates else None,
+                                        reference=reference)
     evaluation.settings.update(space=str(space), metric=metric, n_neighbors=n_neighbors,
                                aslib=bool(settings), par=performance.attrs.get("par"),
                                n_meta_features=int(meta_features.shape[1]))

@@ -177,3 +177,23 @@ def test_candidate_origins_feed_the_leave_one_dataset_out_evaluation(built):
     chosen = evaluation.selections.set_index(["dataset", "method"])["configuration_id"]
     for dataset, own in only_own.items():
         assert chosen[(dataset, "knn")] not in own and chosen[(dataset, "single-best")] not in own
+
+
+def test_the_evaluation_can_keep_the_yardstick_of_the_untuned_matrix(built, capsys):
+    """``regret_reference="untuned"`` scales every regret by the configurations that are not
+    tuned candidates (the matrix before the searches): the record names exactly those, and
+    the command line takes the same choice."""
+    from metakb.workflows.candidates import candidate_origins
+    from metakb.workflows.warmstart import evaluate_knowledge_base
+
+    with KnowledgeBase(built["path"], readonly=True) as kb:
+        origins = candidate_origins(kb, "sklearn-cash")
+        untuned = sorted(int(c) for c in kb.configurations("sklearn-cash").index if int(c) not in origins)
+        evaluation = evaluate_knowledge_base(kb, "sklearn-cash", methods=["knn"], ks=(1,), regret_reference="untuned")
+        with pytest.raises(ConfigError, match="regret_reference must be one of"):
+            evaluate_knowledge_base(kb, "sklearn-cash", methods=["knn"], ks=(1,), regret_reference="old")
+    assert untuned and evaluation.settings["regret_reference"] == untuned
+    assert main(["evaluate", "warmstart", "--db", str(built["path"]), "--method", "knn", "-k", "1",
+                 "--regret-reference", "untuned", "--json", "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["settings"]["regret_reference"] == untuned

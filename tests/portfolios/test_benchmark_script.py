@@ -80,3 +80,19 @@ def test_a_candidate_found_on_the_held_out_dataset_is_not_in_its_portfolios(benc
     np.testing.assert_allclose(greedy[0], [0.5 / 0.8, 0.5 / 0.8])  # 11 then 12: best 0.5 of 1.0 (worst 0.2)
     np.testing.assert_allclose(greedy[1:, 0], 0.0)
     assert result["single_best"][0] == pytest.approx(0.5 / 0.8)
+
+
+def test_regrets_against_the_old_configurations_may_beat_their_oracle(bench):
+    # c13 was added later and beats the old oracle (c10..c12) by half an old span on every dataset
+    rows = [[1.0, 0.0, 0.6, 1.5]] * 3 + [[0.0, 1.0, 0.6, 1.5]] * 3
+    matrix = pd.DataFrame(rows, index=[f"d{i}" for i in range(6)], columns=[10, 11, 12, 13])
+    matrix.attrs["higher_is_better"] = True
+    loss = bench.reference_loss(matrix, [10, 11, 12])
+    np.testing.assert_allclose(loss[0], [0.0, 1.0, 0.4, -0.5])
+    old = bench.lodo(matrix, 4, repeats=1, defaults={12: "default:generalist"}, reference=[10, 11, 12])
+    whole = bench.lodo(matrix, 4, repeats=1, defaults={12: "default:generalist"})
+    np.testing.assert_allclose(old["regrets"]["greedy"][:, 0], -0.5)  # c13 first: better than the old oracle
+    np.testing.assert_allclose(whole["regrets"]["greedy"][:, 0], 0.0)
+    np.testing.assert_allclose(old["defaults"]["default:generalist"], 0.4)
+    summary = bench.summarise(old, (2,))
+    assert summary["gap_closed_per_default"]["default:generalist"] == pytest.approx(1.0 + 0.5 / 0.4)

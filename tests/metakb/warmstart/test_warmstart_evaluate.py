@@ -211,3 +211,43 @@ def test_a_candidate_found_only_on_the_held_out_dataset_is_not_offered_to_it():
     assert shared.settings["own_candidates_hidden"] == {}
     with pytest.raises(ConfigError, match="found_on"):
         evaluate_warm_starting(meta_features, performance, methods, ks=(1,), found_on=[99])
+
+
+def test_a_reference_scales_the_regret_and_lets_a_better_configuration_go_below_zero():
+    # reference {2, 4}: best .7, worst .5, so c1 (.9) is one reference span better: regret -1
+    assert normalised_regret(ROW, [1], reference=[2, 4]) == pytest.approx(-1.0)
+    assert normalised_regret(ROW, [4], reference=[2, 4]) == pytest.approx(0.0)
+    assert normalised_regret(ROW, [3], reference=[2, 4]) == pytest.approx(1.0)  # failed: the reference's worst
+    assert normalised_regret(ROW, [4], reference=[1, 2, 3, 4]) == normalised_regret(ROW, [4])
+    # random over all four columns, regrets -1 (c1), 0 (c4), 1 (c2), 1 (c3): one draw, mean .25
+    assert random_expected_regret(ROW, 1, reference=[2, 4]) == pytest.approx(0.25)
+    assert random_expected_regret(ROW, 2, reference=[1, 2, 3, 4]) == random_expected_regret(ROW, 2)
+    with pytest.raises(DataError, match="reference"):
+        normalised_regret(ROW, [1], reference=[3])
+
+
+def test_an_evaluation_against_the_old_configurations_keeps_their_yardstick():
+    """A grown matrix (#24): configuration 99 was added by a tuned search on d5 and beats every
+    old configuration on every dataset. Scaled by the old configurations, a method that
+    recommends it gets a negative regret; scaled by the whole row it would get 0 either way."""
+    rng = np.random.default_rng(1)
+    names = [f"d{i}" for i in range(6)]
+    performance = pd.DataFrame(rng.uniform(0.2, 0.8, size=(6, 4)), index=names, columns=[1, 2, 3, 4])
+    performance[99] = 0.95
+    meta_features = pd.DataFrame({"f": np.arange(6.0)}, index=names)
+    methods = {"knn": lambda: KNNWarmStarter(n_neighbors=2)}
+    old = [1, 2, 3, 4]
+    ev = evaluate_warm_starting(meta_features, performance, methods, ks=(1,), found_on={99: {"d5"}}, reference=old)
+    regret = ev.regrets.set_index(["dataset", "method", "k"])["regret"]
+    for d in names[:5]:  # 99 is offered to them and is the single best: below the old oracle
+        best_old = performance.loc[d, old].max()
+        expected = (best_old - 0.95) / (best_old - performance.loc[d, old].min())
+        assert regret[(d, "single-best", 1)] == pytest.approx(expected) and expected < 0
+    assert regret[("d5", "single-best", 1)] >= 0  # its own candidate is hidden from it
+    assert ev.settings["regret_reference"] == old
+    gap = ev.gap_closed().set_index("method")
+    assert gap.loc["single-best", "vbs"] == pytest.approx(performance[old].max(axis=1).mean())
+    whole = evaluate_warm_starting(meta_features, performance, methods, ks=(1,), found_on={99: {"d5"}})
+    assert whole.regrets["regret"].min() >= 0 and whole.settings["regret_reference"] is None
+    with pytest.raises(ConfigError, match="reference"):
+        evaluate_warm_starting(meta_features, performance, methods, ks=(1,), reference=[1, 7])

@@ -72,12 +72,12 @@ def _copy_kb(path: Path, target: Path) -> Path:
     return target
 
 
-def candidates(kb: KnowledgeBase, space: str, pmlb: Path) -> list[str]:
-    """Datasets with evaluations at every budget of the learning curve and a PMLB folder."""
+def candidates(kb: KnowledgeBase, space: str, pmlb: Path, need_folder: bool = True) -> list[str]:
+    """Datasets with evaluations at every budget of the learning curve (and a PMLB folder)."""
     names = set(kb.performance_matrix(space, budget=1.0).index)
     for budget in CURVE:
         names &= set(kb.performance_matrix(space, budget=budget).index)
-    return sorted(n for n in names if (pmlb / n).is_dir())
+    return sorted(n for n in names if not need_folder or (pmlb / n).is_dir())
 
 
 def reach(values: list[float | None], target: float) -> int | None:
@@ -91,7 +91,7 @@ def reach(values: list[float | None], target: float) -> int | None:
     return None
 
 
-def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, twins: set[str], arm: str,
+def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, excluded: set[str], arm: str,
          seed: int) -> list[float | None]:
     """One BOHB run on a fresh copy; the full-budget scores in evaluation order (None: a
     lower budget or a failed evaluation)."""
@@ -101,7 +101,7 @@ def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, twins: s
         with KnowledgeBase(path) as kb:
             report = optimize_table(table, kb, n_evaluations=args.n_evaluations, space=args.space,
                                     protocol=args.protocol, warm_start=warm_start, budget_priors=budget_priors,
-                                    n_initial=args.n_initial, exclude_datasets=sorted(twins), seed=seed,
+                                    n_initial=args.n_initial, exclude_datasets=sorted(excluded), seed=seed,
                                     timeout=args.timeout)
             frame = kb.evaluations(run_id=report.run_id)
     finally:
@@ -111,12 +111,15 @@ def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, twins: s
     return [float(v) if f and s == "ok" else None for v, f, s in zip(frame["value"], full, frame["status"], strict=True)]
 
 
-def run_dataset(args: argparse.Namespace, folder: Path, name: str, twins: set[str]) -> list[dict[str, Any]]:
-    """Every arm and seed on one held-out dataset; one row per seed."""
+def run_dataset(args: argparse.Namespace, folder: Path, name: str, twins: set[str],
+                outside: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """Every arm and seed on one held-out dataset; one row per seed. The warm starts learn
+    from neither its near-duplicates (``twins``) nor the ``outside`` datasets (``--sources
+    curves``: the datasets without learning curves)."""
     table = load_pmlb(Path(args.pmlb) / name)
     rows = []
     for seed in args.seeds:
-        curves = {arm: _run(args, folder, name, table, twins, arm, seed) for arm in ARMS}
+        curves = {arm: _run(args, folder, name, table, twins | outside, arm, seed) for arm in ARMS}
         scores = [v for v in curves["cold"] if v is not None]
         if not scores:
             _log(f"{name} seed {seed}: cold BOHB has no full-budget score; left out")
@@ -183,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=None, help="only these held-out datasets")
     parser.add_argument("--max-datasets", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per evaluation")
+    parser.add_argument("--sources", choices=("all", "curves"), default="all",
+                        help="what the warm starts learn from: every dataset of the knowledge base (all) or only "
+                             "those with learning curves (curves: a knowledge base whose curves are built for "
+                             "part of its datasets is measured as if it held those datasets only)")
     parser.add_argument("--out", default=None, help="write every number as JSON here")
     args = parser.parse_args(argv)
     first_full = _first_full_budget_evaluation()
@@ -193,17 +200,20 @@ def main(argv: list[str] | None = None) -> int:
     with KnowledgeBase(args.db, readonly=True) as kb:
         names = candidates(kb, args.space, Path(args.pmlb))
         twins = near_duplicate_map(kb)
+        curved = set(candidates(kb, args.space, Path(args.pmlb), need_folder=False))
+        outside = set(kb.performance_matrix(args.space, budget=1.0).index) - curved if args.sources == "curves" else set()
     if args.datasets:
         names = [n for n in names if n in set(args.datasets)]
     names = names[:args.max_datasets] if args.max_datasets else names
     if not names:
         raise SystemExit("no held-out dataset: the knowledge base has no dataset with evaluations at 1/9, 1/3 "
                          "and 1 and a PMLB folder (build with --budgets 1/9,1/3,1)")
-    _log(f"{len(names)} held-out datasets, {len(args.seeds)} seeds, {args.n_evaluations} evaluations per run")
+    _log(f"{len(names)} held-out datasets, {len(args.seeds)} seeds, {args.n_evaluations} evaluations per run; "
+         f"warm starts learn from {len(curved) if args.sources == 'curves' else 'all'} datasets")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="metakb-warm-bohb-") as tmp:
         for name in names:
-            rows += run_dataset(args, Path(tmp), name, twins.get(name, set()))
+            rows += run_dataset(args, Path(tmp), name, twins.get(name, set()), outside)
     if not rows:
         raise SystemExit("no run produced a full-budget score")
     summary = summarise(rows)

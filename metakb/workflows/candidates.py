@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,7 @@ from metakb.spaces import get_search_space
 from metakb.store import KnowledgeBase, canonical_json, sha256_text
 
 __all__ = ["CANDIDATE_KIND", "CANDIDATE_METHODS", "CandidateSearch", "SearchReport", "candidate_ids",
-           "candidate_origins", "incumbents", "tune_candidates"]
+           "candidate_origins", "incumbents", "own_candidates", "tune_candidates"]
 
 #: ``configuration_sources.kind`` of a BOHB incumbent.
 CANDIDATE_KIND = "bohb-incumbent"
@@ -121,6 +121,16 @@ def candidate_origins(kb: KnowledgeBase, space: int | str) -> dict[int, set[str]
     for config_id, dataset in zip(sources["configuration_id"], sources["dataset"], strict=True):
         out.setdefault(int(config_id), set()).add(str(dataset))
     return out
+
+
+def own_candidates(kb: KnowledgeBase, space: int | str, datasets: Iterable[str]) -> list[int]:
+    """The tuned candidates every one of whose searches ran on one of ``datasets``: knowledge
+    learned from those datasets only, which a warm start told not to learn from them
+    (``exclude_datasets``, a dataset's own copy in the knowledge base) must not offer either."""
+    names = {str(d) for d in datasets}
+    if not names:
+        return []
+    return sorted(c for c, found in candidate_origins(kb, space).items() if found <= names)
 
 
 def tune_candidates(kb: KnowledgeBase, datasets: list[tuple[int, DataRef]], *, space: str, space_id: int,

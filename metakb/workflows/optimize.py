@@ -370,11 +370,13 @@ def budget_priors_from_kb(kb: Any, space: str, metric: str, budgets: list[float]
     the knowledge base holds (rank quantiles, as :func:`prior_from_scores`), the ``full``-budget
     prior for the largest budget and for every budget without evaluations. Without any lower
     budget's evaluations it is ``full`` itself (one prior for every budget). ``protocol``: the
-    full-budget matrix's, so that no budget's prior mixes in another protocol's scores."""
+    full-budget matrix's, so that no budget's prior mixes in another protocol's scores. Only
+    the configurations of ``configs`` are used (the warm start's hidden candidates are not in it)."""
     out: dict[float, Prior] = {}
     for budget in budgets[:-1]:
         scores = kb.performance_matrix(space, metric=metric, budget=budget, protocol=protocol)
-        scores = scores.loc[[d for d in scores.index if d in set(datasets)]]
+        scores = scores.loc[[d for d in scores.index if d in set(datasets)],
+                            [c for c in scores.columns if int(c) in configs]]  # hidden candidates stay out
         prior = prior_from_scores(scores, configs, higher_is_better=higher, weights=weights) if len(scores) else []
         if prior:
             out[budget] = prior
@@ -391,10 +393,14 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
     (with ``budgets``, BOHB's budgets: a prior per budget, :func:`budget_priors_from_kb`)."""
     if warm_start == "none":
         return [], []
+    from metakb.workflows.candidates import own_candidates
+
+    hidden = set(own_candidates(kb, space, excluded or ()))  # tuned only on an excluded dataset
     configurations = kb.configurations(space)
-    configs = {int(i): row["config"] for i, row in configurations.iterrows()}
+    configs = {int(i): row["config"] for i, row in configurations.iterrows() if int(i) not in hidden}
     scores = kb.performance_matrix(space, metric=proto.metric)
-    scores = scores.loc[[d for d in scores.index if d not in set(excluded or ())]]
+    scores = scores.loc[[d for d in scores.index if d not in set(excluded or ())],
+                        [c for c in scores.columns if int(c) not in hidden]]
     higher = bool(scores.attrs.get("higher_is_better", True))
     if warm_start == "knn":
         from metakb.workflows.recommend import recommend
@@ -415,7 +421,8 @@ def _warm_start_lists(kb: Any, table: Any, warm_start: str, space: str, proto: A
                                               configs, higher, weights, scores.attrs.get("protocol"))
     stored = kb.get_portfolio(portfolio or _default_portfolio(kb, space))
     initial = [dict(m["config"]) for m in stored["members"][:n_initial]]
-    if set(excluded or ()) & {d["name"] for d in stored["datasets"]}:
+    if set(excluded or ()) & {d["name"] for d in stored["datasets"]} or any(
+            int(m["configuration_id"]) in hidden for m in stored["members"][:n_initial]):
         initial = _portfolio_without(scores, configs, stored, n_initial)
     full = prior_from_scores(scores, configs, higher_is_better=higher)
     if budgets is None:

@@ -138,6 +138,7 @@ def recommend(
         if not target:
             raise ConfigError("a target column is needed to load a data file (--target COL)")
         data = load_table(data, target, categorical=categorical)
+    from metakb.workflows.candidates import own_candidates
     from metakb.workflows.task import resolve_task
     from metakb.workflows.warmstart import load_warm_starter
 
@@ -152,12 +153,13 @@ def recommend(
     known = kb.find_dataset(table.content_hash())
     if known is not None and not include_self:
         excluded = known["name"]
+    left_out = [*([excluded] if excluded else []), *exclude_datasets]
+    hidden = own_candidates(kb, space, left_out)  # tuned only on a left-out dataset: learned from it
     probe_scores: dict[int, float | None] = {}
     if probes:
-        probe_scores, recs = _recommend_with_probes(starter, kb, table, query, space, metric, probes, k)
+        probe_scores, recs = _recommend_with_probes(starter, kb, table, query, space, metric, probes, k, hidden)
     else:
-        recs = starter.recommend(query, n_configs=k,
-                                 exclude_datasets=[*([excluded] if excluded else []), *exclude_datasets])
+        recs = starter.recommend(query, n_configs=k, exclude=hidden, exclude_datasets=left_out)
     configurations = kb.configurations(space)
     out = []
     for rec in recs:
@@ -170,7 +172,7 @@ def recommend(
                                             evaluated=rec.evaluated))
     stored_versions = set(kb.meta_feature_versions().values())
     notes: dict[str, Any] = {"extractor_version": version}
-    far = _far_from_every_known_dataset(starter, query, [*([excluded] if excluded else []), *exclude_datasets])
+    far = _far_from_every_known_dataset(starter, query, left_out)
     if far:
         notes["far"] = far
     if probes:
@@ -208,9 +210,10 @@ def _far_from_every_known_dataset(starter: Any, query: Mapping[str, float], excl
 
 
 def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query: dict[str, float],
-                           space: str, metric: str, n_probes: int, k: int
+                           space: str, metric: str, n_probes: int, k: int, hidden: list[int]
                            ) -> tuple[dict[int, float | None], list[Any]]:
-    """Evaluate the first portfolio members on ``table`` (stored in ``kb``), then recommend.
+    """Evaluate the first portfolio members on ``table`` (stored in ``kb``), then recommend;
+    ``hidden`` configurations are neither probed nor recommended.
 
     The probes run with the knowledge base's own protocol, so their scores are comparable with
     the matrix the model was fitted on.
@@ -226,4 +229,4 @@ def _recommend_with_probes(starter: Any, kb: KnowledgeBase, table: Table, query:
         result = run_configuration(table, dict(config), kb=kb, space=space, protocol=protocol)
         return result.result.value if result.result.status == "ok" else None
 
-    return recommend_with_probes(starter, query, evaluate, n_probes=n_probes, n_configs=k)
+    return recommend_with_probes(starter, query, evaluate, n_probes=n_probes, n_configs=k, exclude=hidden)

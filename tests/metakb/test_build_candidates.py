@@ -197,3 +197,34 @@ def test_the_evaluation_can_keep_the_yardstick_of_the_untuned_matrix(built, caps
                  "--regret-reference", "untuned", "--json", "--quiet"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["settings"]["regret_reference"] == untuned
+
+
+def test_a_warm_start_never_offers_a_candidate_tuned_only_on_a_dataset_it_must_not_learn_from(built, pmlb_dir):
+    """``recommend`` leaves out the dataset itself (by content) and ``exclude_datasets``;
+    ``optimize``'s warm start (initial configurations and every budget's prior) leaves out
+    its ``exclude_datasets``: a candidate whose only searches ran on those datasets was learned
+    from them, so it is hidden as well. With k as large as the pool, the recommendations are
+    exactly the pool without the hidden candidates."""
+    from metakb.data import load_pmlb
+    from metakb.evaluation import Protocol
+    from metakb.workflows.candidates import own_candidates
+    from metakb.workflows.optimize import _warm_start_lists
+    from metakb.workflows.recommend import recommend
+
+    table = load_pmlb(pmlb_dir / TINY[0])
+    with KnowledgeBase(built["path"], readonly=True) as kb:
+        pool = {int(c) for c in kb.configurations("sklearn-cash").index}
+        hidden = set(own_candidates(kb, "sklearn-cash", [TINY[0]]))
+        assert hidden and hidden < pool
+        report = recommend(table, kb, k=len(pool), method="knn-best", space="sklearn-cash")
+        assert report.excluded_self == TINY[0]
+        assert {r.configuration_id for r in report.recommendations} == pool - hidden
+        kept = recommend(table, kb, k=len(pool), method="knn-best", space="sklearn-cash", include_self=True)
+        assert {r.configuration_id for r in kept.recommendations} == pool
+        hidden_configs = [kb.configurations("sklearn-cash").loc[c, "config"] for c in hidden]
+        proto = Protocol.for_task("holdout:0.33:max_rows=1500", "classification")
+        initial, priors = _warm_start_lists(kb, table, "knn", "sklearn-cash", proto, len(pool), None,
+                                            [TINY[0]], budgets=list(BUDGETS))
+    assert isinstance(priors, dict) and set(priors) == set(BUDGETS)
+    offered = initial + [config for prior in priors.values() for config, _, _ in prior]
+    assert offered and all(config not in offered for config in hidden_configs)

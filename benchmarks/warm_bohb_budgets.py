@@ -112,14 +112,14 @@ def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, excluded
 
 
 def run_dataset(args: argparse.Namespace, folder: Path, name: str, twins: set[str],
-                outside: set[str] = frozenset()) -> list[dict[str, Any]]:
+                outside: set[str] | None = None) -> list[dict[str, Any]]:
     """Every arm and seed on one held-out dataset; one row per seed. The warm starts learn
     from neither its near-duplicates (``twins``) nor the ``outside`` datasets (``--sources
     curves``: the datasets without learning curves)."""
     table = load_pmlb(Path(args.pmlb) / name)
     rows = []
     for seed in args.seeds:
-        curves = {arm: _run(args, folder, name, table, twins | outside, arm, seed) for arm in ARMS}
+        curves = {arm: _run(args, folder, name, table, twins | (outside or set()), arm, seed) for arm in ARMS}
         scores = [v for v in curves["cold"] if v is not None]
         if not scores:
             _log(f"{name} seed {seed}: cold BOHB has no full-budget score; left out")
@@ -176,8 +176,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, help="knowledge base with learning curves (never written)")
-    parser.add_argument("--pmlb", required=True, help="PMLB datasets folder (the held-out tables)")
+    parser.add_argument("--db", help="knowledge base with learning curves (never written)")
+    parser.add_argument("--pmlb", help="PMLB datasets folder (the held-out tables)")
     parser.add_argument("--space", default="sklearn-cash")
     parser.add_argument("--protocol", default="holdout:0.33:max_rows=1500", help="BOHB's protocol (optimize's default)")
     parser.add_argument("--n-evaluations", type=int, default=40)
@@ -191,7 +191,15 @@ def main(argv: list[str] | None = None) -> int:
                              "those with learning curves (curves: a knowledge base whose curves are built for "
                              "part of its datasets is measured as if it held those datasets only)")
     parser.add_argument("--out", default=None, help="write every number as JSON here")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="JSON",
+                        help="summarise the rows of earlier --out files together (runs split over processes "
+                             "with --datasets) instead of running anything")
     args = parser.parse_args(argv)
+    if args.combine:
+        combined = [row for path in args.combine for row in json.loads(Path(path).read_text())["rows"]]
+        return _report(args, combined, time.time())
+    if not args.db or not args.pmlb:
+        parser.error("--db and --pmlb are required (unless --combine)")
     first_full = _first_full_budget_evaluation()
     if args.n_evaluations < first_full:
         parser.error(f"--n-evaluations must be >= {first_full} (cold BOHB's first evaluation on all rows comes "
@@ -214,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="metakb-warm-bohb-") as tmp:
         for name in names:
             rows += run_dataset(args, Path(tmp), name, twins.get(name, set()), outside)
+    return _report(args, rows, started)
+
+
+def _report(args: argparse.Namespace, rows: list[dict[str, Any]], started: float) -> int:
+    """Print the per-run rows, the median table and the paired tests; write them with --out."""
     if not rows:
         raise SystemExit("no run produced a full-budget score")
     summary = summarise(rows)

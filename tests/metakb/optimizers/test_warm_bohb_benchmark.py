@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,19 @@ def test_summary_medians_wins_and_paired_tests(bench):
     assert summary["fewer_than_warm_full"] == 4
     assert summary["wilcoxon"]["warm-each vs cold"]["n"] == 5
     assert summary["wilcoxon"]["warm-each vs cold"]["p"] == pytest.approx(0.0625)  # exact, 5 pairs, one side all
+
+
+def test_runs_split_over_processes_are_summarised_together(bench, tmp_path, capsys):
+    rows = [{"dataset": f"d{i}", "seed": 0, "cold_evals": 20, "warm-each_evals": 5, "warm-full_evals": 9,
+             "cold_best": 0.5, "warm-each_best": 0.6, "warm-full_best": 0.55, "cold_reached": True,
+             "warm-each_reached": True, "warm-full_reached": True, "near_duplicates_excluded": []} for i in range(4)]
+    parts = []
+    for i, chunk in enumerate((rows[:1], rows[1:])):
+        parts.append(tmp_path / f"part{i}.json")
+        parts[-1].write_text(json.dumps({"rows": chunk}))
+    out = tmp_path / "all.json"
+    assert bench.main(["--combine", *map(str, parts), "--out", str(out)]) == 0
+    assert "=== 4 datasets, 4 runs" in capsys.readouterr().out
+    assert json.loads(out.read_text())["fewer_than_cold"] == {"warm-each": 4, "warm-full": 4}
+    with pytest.raises(SystemExit):
+        bench.main(["--n-evaluations", "40"])  # neither --db nor --combine

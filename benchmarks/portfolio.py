@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -65,22 +64,15 @@ def load_kb_matrix(db: Path, space: str, metric: str
     """The KB's performance matrix (read from a temporary copy), its default labels, every
     dataset's stored near-duplicates (left out of the training side when it is held out) and
     the tuned candidates' origins (hidden from the dataset whose search found them)."""
-    from metakb.store import KnowledgeBase
+    from metakb.store import KnowledgeBase, snapshot_kb
     from metakb.workflows.candidates import candidate_origins
     from metakb.workflows.duplicates import near_duplicate_map
 
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / db.name
-        shutil.copy2(db, copy)
-        for suffix in ("-wal", "-shm"):
-            side = db.with_name(db.name + suffix)
-            if side.exists():
-                shutil.copy2(side, copy.with_name(copy.name + suffix))
-        with KnowledgeBase(copy) as kb:
-            matrix = kb.performance_matrix(space, metric=metric)
-            configs = kb.configurations(space)
-            duplicates = near_duplicate_map(kb)
-            origins = candidate_origins(kb, space)
+    with tempfile.TemporaryDirectory() as tmp, KnowledgeBase(snapshot_kb(db, Path(tmp) / db.name)) as kb:
+        matrix = kb.performance_matrix(space, metric=metric)
+        configs = kb.configurations(space)
+        duplicates = near_duplicate_map(kb)
+        origins = candidate_origins(kb, space)
     labels = {int(i): str(label) for i, label in configs["label"].items()
               if isinstance(label, str) and label.startswith("default:")}
     return matrix, labels, duplicates, origins

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -52,7 +51,7 @@ from scipy.stats import wilcoxon
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from metakb.store import KnowledgeBase  # noqa: E402
+from metakb.store import KnowledgeBase, snapshot_kb  # noqa: E402
 from metakb.workflows.warmstart import evaluate_knowledge_base  # noqa: E402
 
 METHODS = ("knn", "knn-best", "cf", "rf-model", "siamese")
@@ -68,16 +67,6 @@ def _portfolio_module() -> Any:
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
-
-
-def _copy(db: Path, folder: Path) -> Path:
-    """A private copy (with its WAL): the file may be being written by a build."""
-    target = folder / db.name
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(db) + suffix)
-        if source.is_file():
-            shutil.copy2(source, Path(str(target) + suffix))
-    return target
 
 
 def warm_start_regrets(path: Path, args: argparse.Namespace) -> pd.DataFrame:
@@ -129,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, db in (("before", args.old), ("after", args.new)):
             folder = Path(tmp) / label
             folder.mkdir()
-            path = _copy(db, folder)
+            path = snapshot_kb(db, folder / db.name)  # the file may be being written by a build
             _log(f"{label}: {db}")
             portfolios[label] = portfolio_regrets(path, args, bench)
             _log(f"{label}: portfolio done, matrix {portfolios[label]['shape']}")

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import sys
 import tempfile
 import time
@@ -51,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from metakb.data import load_pmlb  # noqa: E402
-from metakb.store import KnowledgeBase  # noqa: E402
+from metakb.store import KnowledgeBase, snapshot_kb  # noqa: E402
 from metakb.workflows.duplicates import near_duplicate_map  # noqa: E402
 from metakb.workflows.optimize import optimize_table  # noqa: E402
 
@@ -61,15 +60,6 @@ CURVE = (1 / 9, 1 / 3)  # the budgets a held-out dataset's sources need (besides
 
 def _log(line: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
-
-
-def _copy_kb(path: Path, target: Path) -> Path:
-    """Copy the knowledge base (and its WAL, if any): a run never writes the original."""
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        if source.is_file():
-            shutil.copy2(source, Path(str(target) + suffix))
-    return target
 
 
 def candidates(kb: KnowledgeBase, space: str, pmlb: Path, need_folder: bool = True) -> list[str]:
@@ -96,7 +86,7 @@ def _run(args: argparse.Namespace, folder: Path, name: str, table: Any, excluded
     """One BOHB run on a fresh copy; the full-budget scores in evaluation order (None: a
     lower budget or a failed evaluation)."""
     warm_start, budget_priors = ARMS[arm]
-    path = _copy_kb(Path(args.db), folder / f"{name}-{arm}-{seed}.sqlite")
+    path = snapshot_kb(Path(args.db), folder / f"{name}-{arm}-{seed}.sqlite")
     try:
         with KnowledgeBase(path) as kb:
             report = optimize_table(table, kb, n_evaluations=args.n_evaluations, space=args.space,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from metakb.data.aslib_import import import_aslib  # noqa: E402
-from metakb.store import KnowledgeBase  # noqa: E402
+from metakb.store import KnowledgeBase, snapshot_kb  # noqa: E402
 from metakb.warmstart import KNNWarmStarter, knowledge_base_frames  # noqa: E402
 from metakb.warmstart._report import format_evaluation, regret_table  # noqa: E402
 from metakb.warmstart.evaluate import (  # noqa: E402
@@ -63,15 +62,10 @@ def _log(line: str) -> None:
 
 
 def _copy_kb(path: Path, folder: Path) -> Path:
-    """Copy the KB (and its WAL, if any) so that reading never touches the original."""
+    """A snapshot of the KB, so that reading never touches the original (it may be being built)."""
     if not path.is_file():
         raise SystemExit(f"knowledge base {path} does not exist (pass --db or --skip-kb)")
-    target = folder / path.name
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        if source.is_file():
-            shutil.copy2(source, Path(str(target) + suffix))
-    return target
+    return snapshot_kb(path, folder / path.name)
 
 
 def _targets(evaluation: WarmStartEvaluation, ks: tuple[int, ...] = (1, 5)) -> list[dict[str, Any]]:

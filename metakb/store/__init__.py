@@ -2,7 +2,7 @@
 
 from metakb.store._kb import EVALUATION_STATUSES, KnowledgeBase
 from metakb.store._migrations import latest_version
-from metakb.store._paths import open_kb, resolve_kb_path, shipped_kb_path, user_kb_path
+from metakb.store._paths import open_kb, resolve_kb_path, shipped_kb_path, snapshot_kb, user_kb_path
 from metakb.store._util import canonical_json, sha256_text
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "open_kb",
     "resolve_kb_path",
     "shipped_kb_path",
+    "snapshot_kb",
     "user_kb_path",
     "canonical_json",
     "sha256_text",

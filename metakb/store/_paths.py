@@ -54,18 +54,40 @@ def _seed(target: Path) -> None:
         return
     partial = target.with_suffix(".partial")
     try:
-        # as_uri percent-encodes the path: a '#', '?' or '%' in it stays part of the file name
-        with sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True) as src, \
-                sqlite3.connect(partial) as dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
+        snapshot_kb(source, partial)
         with KnowledgeBase(partial) as kb:  # the user's copy is current (the shipped seed may lack
             kb.upgrade()                     # additive migrations, see KnowledgeBase)
         partial.replace(target)
     except (sqlite3.Error, StoreError) as exc:
         partial.unlink(missing_ok=True)
         raise StoreError(f"cannot seed {target} from the shipped knowledge base {source}: {exc}") from exc
+
+
+def snapshot_kb(source: str | Path, target: str | Path) -> Path:
+    """Copy a knowledge base file to ``target`` through SQLite's online backup API.
+
+    The copy is consistent even while another process writes the source (a long ``metakb
+    build``): it holds every committed transaction, also those still in the source's WAL, and
+    the source is only read. ``target`` is overwritten. Benchmarks read such copies, so that
+    they neither lock nor change the file they measure.
+
+    Raises:
+        StoreError: the source is missing or not a readable SQLite file.
+    """
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise StoreError(f"knowledge base {source} does not exist")
+    # as_uri percent-encodes the path: a '#', '?' or '%' in it stays part of the file name
+    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot copy the knowledge base {source}: {exc}") from exc
+    finally:
+        src.close()
+        dst.close()
+    return target
 
 
 def open_kb(path: str | Path | None = None, *, readonly: bool = False) -> KnowledgeBase:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from metakb.errors import StoreError
 from metakb.store import (
     KnowledgeBase,
     _paths,
@@ -13,6 +14,7 @@ from metakb.store import (
     open_kb,
     resolve_kb_path,
     shipped_kb_path,
+    snapshot_kb,
     user_kb_path,
 )
 
@@ -87,3 +89,28 @@ def test_real_shipped_kb_seeds_a_user_copy():
     assert seeded["datasets"] > 0
     for table, count in seeded.items():
         assert before[table] <= count <= after[table], table
+
+
+def test_a_snapshot_holds_what_a_writer_committed_to_its_wal_and_leaves_the_source_alone(tmp_path):
+    """A benchmark reads a copy of a knowledge base that a build is still writing: the copy
+    must hold every committed row, also those only in the writer's WAL (a plain file copy of
+    the main file alone would miss them), and the source must stay as it was."""
+    import sqlite3
+
+    source = tmp_path / "building.sqlite"
+    writer = sqlite3.connect(source)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # keep the rows in the WAL, as a busy build does
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(100)])
+    writer.commit()
+    assert Path(str(source) + "-wal").stat().st_size > 0
+    wal = Path(str(source) + "-wal")
+    before = (source.read_bytes(), wal.read_bytes())
+    copy = snapshot_kb(source, tmp_path / "copy.sqlite")
+    assert (source.read_bytes(), wal.read_bytes()) == before  # read only, nothing checkpointed
+    writer.close()
+    with sqlite3.connect(copy) as reader:
+        assert reader.execute("SELECT count(*), sum(x) FROM t").fetchone() == (100, 4950)
+    with pytest.raises(StoreError, match="does not exist"):
+        snapshot_kb(tmp_path / "missing.sqlite", tmp_path / "x.sqlite")

@@ -49,9 +49,10 @@ def test_shipped_kb_holds_the_full_matrix_and_its_models() -> None:
 
 
 def test_every_space_of_the_shipped_kb_is_a_full_matrix_over_its_task_type() -> None:
-    """Each space's matrix covers every dataset of its task type with every configuration (a
-    dataset registered without its row would be a half-built matrix), and no dataset is scored
-    in a space of the other task type (#22: the regression rows beside the classification ones)."""
+    """Each space's matrix covers every dataset of its task type with every configuration at
+    every budget it has (a dataset registered without its row would be a half-built matrix),
+    and no dataset is scored in a space of the other task type (#22: the regression rows beside
+    the classification ones)."""
     from metakb.spaces import space_task
 
     with KnowledgeBase(SHIPPED, readonly=True) as kb:
@@ -62,10 +63,15 @@ def test_every_space_of_the_shipped_kb_is_a_full_matrix_over_its_task_type() -> 
             task = space_task(name)
             of_task = set(kb.datasets(task_type=task)["name"])
             assert len(of_task) >= 100, name
-            matrix = kb.performance_matrix(name, metric=metric, floor=False)
-            assert set(matrix.index) == of_task and matrix.shape[1] == configs[name], name
-            assert info["tasks"][task]["evaluations"] == len(of_task) * configs[name], name
-            assert matrix.notna().to_numpy().mean() > 0.99, name  # only recorded failures may be missing
+            budgets = 0  # learning curves (#24): a budget the space has is full too
+            for budget in (b["budget"] for b in info["budgets"]):
+                matrix = kb.performance_matrix(name, metric=metric, budget=budget, floor=False)
+                if matrix.empty and budget < 1.0:
+                    continue
+                budgets += 1
+                assert set(matrix.index) == of_task and matrix.shape[1] == configs[name], (name, budget)
+                assert matrix.notna().to_numpy().mean() > 0.99, (name, budget)  # only recorded failures missing
+            assert info["tasks"][task]["evaluations"] == len(of_task) * configs[name] * budgets, name
         assert sum(t["evaluations"] for t in info["tasks"].values()) == info["counts"]["evaluations"]
 
 

@@ -212,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="metakb-warm-bohb-") as tmp:
         for name in names:
             rows += run_dataset(args, Path(tmp), name, twins.get(name, set()), outside)
+            if args.out:  # the rows so far, after every dataset: a stopped run keeps them (--combine reads them)
+                Path(args.out).write_text(json.dumps({"argv": sys.argv[1:], "partial": True, "rows": rows},
+                                                     indent=1, default=str))
     return _report(args, rows, started)
 
 

@@ -245,8 +245,9 @@ class WarmStartEvaluation:
             return pd.DataFrame(columns=["method", "gap_closed", "mean_score", "sbs", "vbs"])
         cost = -perf if higher else perf
         cost = cost.apply(lambda row: row.fillna(row.max()), axis=1)
-        reference = self.settings.get("regret_reference")
-        vbs = (cost if reference is None else cost[[c for c in cost.columns if int(c) in set(reference)]]).min(axis=1)
+        reference = self.settings.get("regret_reference")  # the oracle of the regrets' yardstick
+        kept = None if reference is None else set(reference)
+        vbs = (cost if kept is None else cost[[c for c in cost.columns if int(c) in kept]]).min(axis=1)
         sbs_pick = self.selections[self.selections["method"] == "single-best"].set_index("dataset")["configuration_id"]
         sbs = pd.Series({d: cost.at[d, c] for d, c in sbs_pick.items()})
         rows = []

@@ -48,6 +48,7 @@ from scipy.stats import wilcoxon
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from metakb.warmstart.evaluate import candidates_found_only_on  # noqa: E402
 from portfolios import (  # noqa: E402
     greedy_portfolio,
     per_dataset_best_portfolio,
@@ -164,7 +165,8 @@ def lodo(matrix: pd.DataFrame, max_size: int, repeats: int, defaults: dict[int, 
         copies = (duplicates or {}).get(str(matrix.index[h]), set())
         out = [h, *(i for i, name in enumerate(matrix.index) if name in copies)]
         held = {str(matrix.index[i]) for i in out}
-        hidden = [c for c in matrix.columns if (found_on or {}).get(int(c)) and (found_on or {})[int(c)] <= held]
+        own = set(candidates_found_only_on(found_on or {}, held))
+        hidden = [c for c in matrix.columns if int(c) in own]
         train = matrix.drop(index=matrix.index[out], columns=hidden)
         train_loss = np.delete(loss, out, axis=0)
         for method in METHODS:

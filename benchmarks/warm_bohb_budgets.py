@@ -62,12 +62,12 @@ def _log(line: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
-def candidates(kb: KnowledgeBase, space: str, pmlb: Path, need_folder: bool = True) -> list[str]:
-    """Datasets with evaluations at every budget of the learning curve (and a PMLB folder)."""
+def with_curves(kb: KnowledgeBase, space: str) -> list[str]:
+    """Datasets with evaluations at every budget of the learning curve."""
     names = set(kb.performance_matrix(space, budget=1.0).index)
     for budget in CURVE:
         names &= set(kb.performance_matrix(space, budget=budget).index)
-    return sorted(n for n in names if not need_folder or (pmlb / n).is_dir())
+    return sorted(names)
 
 
 def reach(values: list[float | None], target: float) -> int | None:
@@ -196,10 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                      f"after its first bracket), got {args.n_evaluations}")
     started = time.time()
     with KnowledgeBase(args.db, readonly=True) as kb:
-        names = candidates(kb, args.space, Path(args.pmlb))
+        curved = with_curves(kb, args.space)
         twins = near_duplicate_map(kb)
-        curved = set(candidates(kb, args.space, Path(args.pmlb), need_folder=False))
-        outside = set(kb.performance_matrix(args.space, budget=1.0).index) - curved if args.sources == "curves" else set()
+        outside = (set(kb.performance_matrix(args.space, budget=1.0).index) - set(curved)
+                   if args.sources == "curves" else set())
+    names = [n for n in curved if (Path(args.pmlb) / n).is_dir()]  # held out: those with a PMLB folder
     if args.datasets:
         names = [n for n in names if n in set(args.datasets)]
     names = names[:args.max_datasets] if args.max_datasets else names

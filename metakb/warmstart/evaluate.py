@@ -56,7 +56,7 @@ from metakb.errors import ConfigError, DataError
 from metakb.warmstart._base import BaseWarmStarter, align_knowledge_base
 
 __all__ = ["method_factories", "METHODS", "normalised_regret", "random_expected_regret", "mean_rank_order", "make_folds",
-           "evaluate_warm_starting", "WarmStartEvaluation", "DEFAULT_KS", "BASELINES"]
+           "candidates_found_only_on", "evaluate_warm_starting", "WarmStartEvaluation", "DEFAULT_KS", "BASELINES"]
 
 DEFAULT_KS = (1, 3, 5, 10, 25)
 BASELINES = ("random", "single-best", "default", "portfolio")
@@ -413,10 +413,19 @@ def _visible(performance: pd.DataFrame, test: list[str], twins: Mapping[str, set
     if not found_on:
         return performance
     held_out = set(test).union(*(twins.get(d, set()) for d in test))
-    own = [c for c in performance.columns if found_on.get(int(c)) and set(found_on[int(c)]) <= held_out]
+    own = set(candidates_found_only_on(found_on, held_out))
     for d in test:
-        hidden[d] = sorted(int(c) for c in own)
-    return performance.drop(columns=own) if own else performance
+        hidden[d] = sorted(own)
+    return performance.drop(columns=[c for c in performance.columns if int(c) in own]) if own else performance
+
+
+def candidates_found_only_on(found_on: Mapping[int, Iterable[str]], datasets: Iterable[str]) -> list[int]:
+    """The tuned candidates (configuration id -> the datasets whose searches found it) every
+    one of whose searches ran on one of ``datasets``: knowledge learned from those datasets
+    only, which an evaluation holding them out (or a warm start told not to learn from them)
+    must not offer."""
+    names = {str(d) for d in datasets}
+    return sorted(int(c) for c, found in found_on.items() if found and set(found) <= names)
 
 
 def _splits(datasets: Iterable[str], fold_of: Mapping[str, int],

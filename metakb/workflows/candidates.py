@@ -127,10 +127,9 @@ def own_candidates(kb: KnowledgeBase, space: int | str, datasets: Iterable[str])
     """The tuned candidates every one of whose searches ran on one of ``datasets``: knowledge
     learned from those datasets only, which a warm start told not to learn from them
     (``exclude_datasets``, a dataset's own copy in the knowledge base) must not offer either."""
-    names = {str(d) for d in datasets}
-    if not names:
-        return []
-    return sorted(c for c, found in candidate_origins(kb, space).items() if found <= names)
+    from metakb.warmstart.evaluate import candidates_found_only_on
+
+    return candidates_found_only_on(candidate_origins(kb, space), datasets)
 
 
 def tune_candidates(kb: KnowledgeBase, datasets: list[tuple[int, DataRef]], *, space: str, space_id: int,

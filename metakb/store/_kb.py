@@ -14,9 +14,9 @@ Contract (tested against an in-memory and a file-backed database in ``tests/meta
   the hash of its canonical JSON within its space; adding either twice returns the existing row.
 * Every row records its ``origin`` (a build run, an OpenML run id, an ASlib scenario, an
   optimizer run, ...) and ``created_at``.
-* A file that lacks only *additive* migrations (new tables, see
-  :mod:`metakb.store._migrations`) is not migrated at open: the tables those would create read
-  as empty (:attr:`KnowledgeBase.pending_migrations` names the migrations) until the first
+* A file that lacks only *deferrable* migrations (new tables, or a compaction that changes only
+  how rows are stored; see :mod:`metakb.store._migrations`) is not migrated at open: the tables
+  those would create read as empty (:attr:`KnowledgeBase.pending_migrations` names the migrations) until the first
   write of a writable open applies them (with the WAL switch, just before the write's
   transaction), so a read-only open, or a writable one that writes nothing, leaves the file
   byte-identical. Any other migration is applied when the file is opened for writing.
@@ -50,7 +50,14 @@ EVALUATION_STATUSES = ("ok", "crashed", "timeout", "memout")
 #: The identity of an evaluation cell (the evaluations table's UNIQUE key).
 _CELL_FIELDS = ("dataset_id", "configuration_id", "budget", "protocol", "seed", "metric")
 #: Evaluations of one run: those it stored and those another run had stored first.
-_OF_RUN = " AND e.id IN (SELECT evaluation_id FROM run_evaluations WHERE run_id = ?)"
+#: (The run that stored a row is its own ``run_id``; ``run_evaluations`` links the other runs.)
+_OF_RUN = " AND (e.run_id = ? OR e.id IN (SELECT evaluation_id FROM run_evaluations WHERE run_id = ?))"
+#: Link a run to a stored cell unless the run is the one that stored it (migration 0005).
+_LINK_RUN = ("INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?1, id "
+             "FROM evaluations WHERE dataset_id = ?2 AND configuration_id = ?3 AND budget = ?4 "
+             "AND protocol = ?5 AND seed = ?6 AND metric = ?7 AND run_id IS NOT ?1")
+#: Significant digits of the secondary ``scores`` (the primary ``value`` keeps full precision).
+SCORE_DIGITS = 6
 #: Tables :meth:`KnowledgeBase.rows` and :meth:`KnowledgeBase.insert_rows` accept.
 TABLES = ("datasets", "meta_features", "search_spaces", "configurations", "runs", "evaluations",
           "run_evaluations", "portfolios", "portfolio_members", "portfolio_datasets", "embeddings",
@@ -106,7 +113,7 @@ class KnowledgeBase:
         self._depth = 0
         self._lock = threading.RLock()  # see "Threads" in the class docstring
         self._wal_pending = False
-        #: additive migrations a read-only open of an older file lacks (their tables read as empty)
+        #: deferrable migrations an open of an older file lacks (their tables read as empty)
         self.pending_migrations: tuple[str, ...] = ()
         self._absent_tables: frozenset[str] = frozenset()
         self._conn = self._connect()
@@ -150,7 +157,7 @@ class KnowledgeBase:
         if self.readonly:
             if version != latest_version():
                 pending = load_migrations()[version:]
-                if not all(m.additive for m in pending):
+                if not all(m.deferrable for m in pending):
                     raise StoreError(f"knowledge base {self.path} has schema version {version}; open it "
                                      f"once without readonly to migrate it to {latest_version()}")
                 self._defer(pending)
@@ -158,7 +165,7 @@ class KnowledgeBase:
         self._conn.execute("PRAGMA synchronous = NORMAL")  # per connection, nothing is written
         self._wal_pending = self.path != ":memory:"
         pending = load_migrations()[version:]
-        if version > 0 and pending and all(m.additive for m in pending):
+        if version > 0 and pending and all(m.deferrable for m in pending):
             self._defer(pending)  # applied at the first write (see the module doc)
             return
         if version != latest_version():  # migrating is a write: WAL first
@@ -166,12 +173,12 @@ class KnowledgeBase:
         migrate(self._conn, self.path)
 
     def _defer(self, pending: Sequence[Any]) -> None:
-        """Read the tables of the additive ``pending`` migrations as empty until they are applied."""
+        """Read the tables of the deferrable ``pending`` migrations as empty until they are applied."""
         self.pending_migrations = tuple(f"{m.version:04d}_{m.name}" for m in pending)
         self._absent_tables = frozenset(t for m in pending for t in m.tables)
 
     def upgrade(self) -> None:
-        """Apply the additive migrations deferred at open now (a write; see the module doc).
+        """Apply the deferrable migrations deferred at open now (a write; see the module doc).
 
         Raises:
             StoreError: the knowledge base is open read-only, or a migration failed.
@@ -184,6 +191,30 @@ class KnowledgeBase:
             self._ensure_wal()
             migrate(self._conn, self.path)
             self.pending_migrations, self._absent_tables = (), frozenset()
+
+    def vacuum(self) -> None:
+        """Apply the deferred migrations, then rewrite the file without its free pages (SQLite
+        ``VACUUM``) as one self-contained file: the WAL is checkpointed and the journal set back
+        to a rollback journal, so the file can be copied or shipped alone (the next write
+        switches it to WAL again). The rewrite is atomic: a failure leaves the file as it was.
+
+        Raises:
+            StoreError: the knowledge base is open read-only, or another connection holds it
+                (e.g. a running build) past the busy timeout.
+        """
+        if self.readonly:
+            raise StoreError(f"knowledge base {self.path} is open read-only; it cannot be compacted")
+        with self._lock:
+            self.upgrade()
+            if self.path == ":memory:":
+                return
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.execute("PRAGMA journal_mode = DELETE")
+                self._conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                raise self._store_error(exc, "cannot compact") from exc
+            self._wal_pending = True
 
     def _ensure_wal(self) -> None:
         """Switch the file to the WAL journal before its first write (not at open: that changes
@@ -231,7 +262,7 @@ class KnowledgeBase:
         try:
             if self._depth == 0:
                 if self.pending_migrations and not self.readonly:
-                    self.upgrade()  # a file lacking only additive migrations: they come first
+                    self.upgrade()  # a file lacking only deferrable migrations: they come first
                 self._ensure_wal()
                 self._conn.execute("BEGIN IMMEDIATE")
             else:
@@ -567,7 +598,8 @@ class KnowledgeBase:
     def add_evaluations(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Store evaluations in one transaction; return how many were new.
 
-        Each record has the keys of the ``evaluations`` table (``scores`` may be a dict).
+        Each record has the keys of the ``evaluations`` table (``scores``: a mapping or its JSON,
+        stored with floats at :data:`SCORE_DIGITS` significant digits; ``value`` keeps full precision).
         ``dataset_id``, ``configuration_id``, ``budget``, ``protocol``, ``seed``, ``metric``,
         ``status`` and ``origin`` are required and may not be None. ``higher_is_better``, when
         absent or None, is the direction of ``metric`` (``log_loss``, ``runtime``, ... are
@@ -598,15 +630,12 @@ class KnowledgeBase:
         return int(added)
 
     def _link_run_evaluations(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Record every run that evaluated a cell, also when another run had stored it first."""
+        """Record every run that evaluated a cell when another run had stored it first."""
         at = {name: i for i, name in enumerate(_EVALUATION_FIELDS)}
         links = [(row[at["run_id"]], *(row[at[k]] for k in _CELL_FIELDS))
                  for row in rows if row[at["run_id"]] is not None]
         if links:
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?, id "
-                "FROM evaluations WHERE dataset_id = ? AND configuration_id = ? AND budget = ? "
-                "AND protocol = ? AND seed = ? AND metric = ?", links)
+            self._conn.executemany(_LINK_RUN, links)
 
     @staticmethod
     def _evaluation_row(record: Mapping[str, Any], index: int = 0) -> tuple[Any, ...]:
@@ -646,8 +675,14 @@ class KnowledgeBase:
         data["budget"] = budget
         data["value"] = float(value) if status == "ok" and value is not None else None
         scores = data.get("scores")
-        if scores is not None and not isinstance(scores, str):
-            data["scores"] = canonical_json(scores)
+        if isinstance(scores, str):
+            try:
+                scores = json.loads(scores)
+            except ValueError:
+                raise ConfigError(f"{where}: scores must be a JSON object, got {scores[:80]!r}") from None
+        if scores is not None and not isinstance(scores, Mapping):
+            raise ConfigError(f"{where}: scores must be a mapping of metric to value, got {type(scores).__name__}")
+        data["scores"] = None if scores is None else canonical_json({k: _significant(v) for k, v in scores.items()})
         return tuple(to_builtin(data.get(k)) for k in _EVALUATION_FIELDS)
 
     def evaluated_keys(self, *, protocol: str, metric: str, space_id: int | None = None,
@@ -663,7 +698,7 @@ class KnowledgeBase:
         if space_id is not None:
             sql, params = sql + " AND c.space_id = ?", [*params, int(space_id)]
         if run_id is not None:
-            sql, params = sql + _OF_RUN, [*params, run_id]
+            sql, params = sql + _OF_RUN, [*params, run_id, run_id]
         return {(int(a), int(b), canonical_budget(c), int(d)) for a, b, c, d in self._conn.execute(sql, params)}
 
     def evaluations(self, *, dataset: int | str | None = None, space: int | str | None = None,
@@ -678,7 +713,7 @@ class KnowledgeBase:
         if space is not None:
             sql, params = sql + " AND c.space_id = ?", [*params, self.get_space(space)["id"]]
         if run_id is not None:
-            sql, params = sql + _OF_RUN, [*params, run_id]
+            sql, params = sql + _OF_RUN, [*params, run_id, run_id]
         if status is not None:
             sql, params = sql + " AND e.status = ?", [*params, status]
         return self._frame(sql + " ORDER BY e.id", params)
@@ -1069,14 +1104,12 @@ class KnowledgeBase:
 
     def link_run_evaluations(self, links: Iterable[tuple[str, int, int, float, str, int, str]]) -> None:
         """Record that run ``run_id`` evaluated a cell: ``(run_id, dataset_id, configuration_id,
-        budget, protocol, seed, metric)`` each (a cell not stored, or a link stored, is skipped)."""
+        budget, protocol, seed, metric)`` each (a cell not stored, a link stored, or a cell the run
+        stored itself, is skipped)."""
         rows = [(str(r), int(d), int(c), float(b), str(p), int(s), str(m)) for r, d, c, b, p, s, m in links]
         if rows:
             with self.transaction():
-                self._conn.executemany(
-                    "INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?, id "
-                    "FROM evaluations WHERE dataset_id = ? AND configuration_id = ? AND budget = ? "
-                    "AND protocol = ? AND seed = ? AND metric = ?", rows)
+                self._conn.executemany(_LINK_RUN, rows)
 
     # ------------------------------------------------------------------ info and checks
     @contextlib.contextmanager
@@ -1153,10 +1186,17 @@ class KnowledgeBase:
         problems += [f"stale run {r['id']} ({r['kind']}): marked running, but {r['why']}; "
                      "resume it or ignore it" for r in self.stale_runs()]
         if self.schema_version != latest_version() and not self.pending_migrations:
-            # (a read-only open lacking only additive migrations is current enough: the first
+            # (an open lacking only deferrable migrations is current enough: the first
             # write migrates it)
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
+
+
+def _significant(value: Any) -> Any:
+    """A finite float rounded to :data:`SCORE_DIGITS` significant digits; anything else as it is."""
+    if isinstance(value, float | np.floating) and np.isfinite(value):
+        return float(f"{float(value):.{SCORE_DIGITS}g}")
+    return value
 
 
 def _finite(value: Any) -> bool:

@@ -6,11 +6,16 @@ number. The schema version of a file is ``PRAGMA user_version`` (the number of t
 migration); the table ``_migrations`` records when each was applied. A file whose version is
 newer than the newest migration known here is refused with the exact fix.
 
-A migration whose SQL holds the line ``-- metakb: additive`` only creates new tables. A file
-that lacks only such migrations is opened as it is, read-only or for writing, and the store
-reads the tables they would create as empty; a writable open applies them just before its
-first write (see :class:`~metakb.store.KnowledgeBase`), so reading never changes a file
-(:attr:`Migration.additive`, :attr:`Migration.tables`).
+Two kinds of migration can wait until a file is written (:attr:`Migration.deferrable`):
+
+* one whose SQL holds the line ``-- metakb: additive`` only creates new tables;
+* one whose SQL holds the line ``-- metakb: compaction`` only changes how rows are stored, not
+  what a reader of them sees (e.g. 0005 drops links that repeat an evaluation's own run).
+
+A file that lacks only such migrations is opened as it is, read-only or for writing, and the
+store reads the tables the additive ones would create as empty; a writable open applies them
+just before its first write (see :class:`~metakb.store.KnowledgeBase`), so reading never changes
+a file (:attr:`Migration.additive`, :attr:`Migration.tables`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ __all__ = ["Migration", "db_folder", "migrations_dir", "load_migrations", "lates
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _ADDITIVE = "-- metakb: additive"
+_COMPACTION = "-- metakb: compaction"
 _CREATES = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)",
                       re.IGNORECASE | re.MULTILINE)
 
@@ -44,7 +50,21 @@ class Migration:
     @property
     def additive(self) -> bool:
         """Whether the migration declares that it only creates new tables (``-- metakb: additive``)."""
-        return any(line.strip().startswith(_ADDITIVE) for line in self.sql.splitlines())
+        return self._declares(_ADDITIVE)
+
+    @property
+    def compaction(self) -> bool:
+        """Whether the migration declares that it changes only how rows are stored (``-- metakb: compaction``)."""
+        return self._declares(_COMPACTION)
+
+    @property
+    def deferrable(self) -> bool:
+        """Whether a reader of a file lacking this migration needs nothing from it, so that it
+        may wait until the file's first write (additive or compaction)."""
+        return self.additive or self.compaction
+
+    def _declares(self, marker: str) -> bool:
+        return any(line.strip().startswith(marker) for line in self.sql.splitlines())
 
     @property
     def tables(self) -> tuple[str, ...]:

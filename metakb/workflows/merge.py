@@ -16,8 +16,9 @@ What is matched, copied or skipped (identity by content, as everywhere in the st
   becomes ``ID~XXXXXXXX`` (a digest of OTHER's path). A run still marked ``running`` in OTHER is
   stored ``interrupted`` (no process here runs it); its owner and heartbeat are not copied.
 * **evaluations** by their natural key (dataset, configuration, budget, protocol, seed, metric):
-  a cell stored in both keeps the target's row (counted as a skipped duplicate); the run links
-  of OTHER's evaluations (``run_evaluations``) are added with the runs mapped.
+  a cell stored in both keeps the target's row (counted as a skipped duplicate); OTHER's runs
+  still own it: the run that stored OTHER's row and the runs of its ``run_evaluations`` links
+  are linked to it, with the runs mapped.
 * **portfolios** and **embeddings** (Siamese models) are copied only when their name is free in
   the target, else skipped and reported (a portfolio's members and datasets are mapped to the
   target's ids; an embedding's settings still name its training datasets as OTHER names them).
@@ -261,9 +262,12 @@ class _Merge:
         self.report.evaluations_added = self.kb.insert_rows("evaluations", rows)
         self.report.evaluations_skipped = len(rows) - self.report.evaluations_added
         cell = {int(r["id"]): tuple(row[k] for k in _CELL) for r, row in zip(self.rows["evaluations"], rows, strict=True)}
-        links = [(self.runs[str(link["run_id"])], *cell[int(link["evaluation_id"])])
-                 for link in self.rows["run_evaluations"]
-                 if str(link["run_id"]) in self.runs and int(link["evaluation_id"]) in cell]
+        # OTHER's runs own their cells: the run that stored a row (its run_id) and the runs its
+        # run_evaluations link. A cell the target had already keeps its run and gains these links.
+        owners = [(int(r["id"]), str(r["run_id"])) for r in self.rows["evaluations"] if r["run_id"] is not None]
+        owners += [(int(link["evaluation_id"]), str(link["run_id"])) for link in self.rows["run_evaluations"]]
+        links = [(self.runs[run], *cell[evaluation]) for evaluation, run in owners
+                 if run in self.runs and evaluation in cell]
         self.kb.link_run_evaluations(links)
 
     def _portfolios(self) -> None:

@@ -56,7 +56,8 @@ _OF_RUN = " AND (e.run_id = ? OR e.id IN (SELECT evaluation_id FROM run_evaluati
 _LINK_RUN = ("INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?1, id "
              "FROM evaluations WHERE dataset_id = ?2 AND configuration_id = ?3 AND budget = ?4 "
              "AND protocol = ?5 AND seed = ?6 AND metric = ?7 AND run_id IS NOT ?1")
-#: Significant digits of the secondary ``scores`` (the primary ``value`` keeps full precision).
+#: Significant digits of the secondary ``scores`` (the primary ``value`` keeps full precision);
+#: migration 0005 rounded the rows stored before it the same way (``printf('%.6g')``).
 SCORE_DIGITS = 6
 #: Tables :meth:`KnowledgeBase.rows` and :meth:`KnowledgeBase.insert_rows` accept.
 TABLES = ("datasets", "meta_features", "search_spaces", "configurations", "runs", "evaluations",

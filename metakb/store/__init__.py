@@ -3,6 +3,7 @@
 from metakb.store._kb import EVALUATION_STATUSES, KnowledgeBase
 from metakb.store._migrations import latest_version
 from metakb.store._paths import open_kb, resolve_kb_path, shipped_kb_path, snapshot_kb, user_kb_path
+from metakb.store._scores import read_scores, stored_scores
 from metakb.store._util import canonical_json, sha256_text
 
 __all__ = [
@@ -16,4 +17,6 @@ __all__ = [
     "user_kb_path",
     "canonical_json",
     "sha256_text",
+    "stored_scores",
+    "read_scores",
 ]

@@ -42,6 +42,7 @@ from metakb._matrix import performance_matrix
 from metakb.errors import ConfigError, NotFoundError, StoreError
 from metakb.store import _sources
 from metakb.store._migrations import latest_version, load_migrations, migrate, refuse_newer
+from metakb.store._scores import read_scores, stored_scores
 from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
 
 __all__ = ["KnowledgeBase", "EVALUATION_STATUSES", "NEAR_DUPLICATE_KINDS", "TABLES"]
@@ -56,9 +57,6 @@ _OF_RUN = " AND (e.run_id = ? OR e.id IN (SELECT evaluation_id FROM run_evaluati
 _LINK_RUN = ("INSERT OR IGNORE INTO run_evaluations (run_id, evaluation_id) SELECT ?1, id "
              "FROM evaluations WHERE dataset_id = ?2 AND configuration_id = ?3 AND budget = ?4 "
              "AND protocol = ?5 AND seed = ?6 AND metric = ?7 AND run_id IS NOT ?1")
-#: Significant digits of the secondary ``scores`` (the primary ``value`` keeps full precision);
-#: migration 0005 rounded the rows stored before it the same way (``printf('%.6g')``).
-SCORE_DIGITS = 6
 #: Tables :meth:`KnowledgeBase.rows` and :meth:`KnowledgeBase.insert_rows` accept.
 TABLES = ("datasets", "meta_features", "search_spaces", "configurations", "runs", "evaluations",
           "run_evaluations", "portfolios", "portfolio_members", "portfolio_datasets", "embeddings",
@@ -600,7 +598,9 @@ class KnowledgeBase:
         """Store evaluations in one transaction; return how many were new.
 
         Each record has the keys of the ``evaluations`` table (``scores``: a mapping or its JSON,
-        stored with floats at :data:`SCORE_DIGITS` significant digits; ``value`` keeps full precision).
+        stored as :func:`~metakb.store._scores.stored_scores`: the other metrics' floats at
+        :data:`~metakb.store._scores.SCORE_DIGITS` significant digits; ``value``, the primary metric,
+        keeps full precision).
         ``dataset_id``, ``configuration_id``, ``budget``, ``protocol``, ``seed``, ``metric``,
         ``status`` and ``origin`` are required and may not be None. ``higher_is_better``, when
         absent or None, is the direction of ``metric`` (``log_loss``, ``runtime``, ... are
@@ -675,15 +675,7 @@ class KnowledgeBase:
         data["higher_is_better"] = int(bool(data["higher_is_better"]))
         data["budget"] = budget
         data["value"] = float(value) if status == "ok" and value is not None else None
-        scores = data.get("scores")
-        if isinstance(scores, str):
-            try:
-                scores = json.loads(scores)
-            except ValueError:
-                raise ConfigError(f"{where}: scores must be a JSON object, got {scores[:80]!r}") from None
-        if scores is not None and not isinstance(scores, Mapping):
-            raise ConfigError(f"{where}: scores must be a mapping of metric to value, got {type(scores).__name__}")
-        data["scores"] = None if scores is None else canonical_json({k: _significant(v) for k, v in scores.items()})
+        data["scores"] = stored_scores(data.get("scores"), str(record["metric"]), data["value"], where)
         return tuple(to_builtin(data.get(k)) for k in _EVALUATION_FIELDS)
 
     def evaluated_keys(self, *, protocol: str, metric: str, space_id: int | None = None,
@@ -704,7 +696,11 @@ class KnowledgeBase:
 
     def evaluations(self, *, dataset: int | str | None = None, space: int | str | None = None,
                     run_id: str | None = None, status: str | None = None) -> pd.DataFrame:
-        """Evaluations as a flat frame (one row each), filtered as asked."""
+        """Evaluations as a flat frame (one row each), filtered as asked.
+
+        ``scores`` is the JSON of every metric of the evaluation, its primary ``metric`` (from
+        ``value``, at full precision) included; None when it has none.
+        """
         sql = ("SELECT e.*, d.name AS dataset, c.space_id FROM evaluations e "
                "JOIN datasets d ON d.id = e.dataset_id JOIN configurations c ON c.id = e.configuration_id "
                "WHERE 1=1")
@@ -717,7 +713,11 @@ class KnowledgeBase:
             sql, params = sql + _OF_RUN, [*params, run_id, run_id]
         if status is not None:
             sql, params = sql + " AND e.status = ?", [*params, status]
-        return self._frame(sql + " ORDER BY e.id", params)
+        frame = self._frame(sql + " ORDER BY e.id", params)
+        if len(frame):
+            frame["scores"] = [read_scores(s, m, v) for s, m, v in
+                               zip(frame["scores"], frame["metric"], frame["value"], strict=True)]
+        return frame
 
     def performance_matrix(
         self,
@@ -1191,13 +1191,6 @@ class KnowledgeBase:
             # write migrates it)
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
-
-
-def _significant(value: Any) -> Any:
-    """A finite float rounded to :data:`SCORE_DIGITS` significant digits; anything else as it is."""
-    if isinstance(value, float | np.floating) and np.isfinite(value):
-        return float(f"{float(value):.{SCORE_DIGITS}g}")
-    return value
 
 
 def _finite(value: Any) -> bool:

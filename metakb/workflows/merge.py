@@ -18,7 +18,8 @@ What is matched, copied or skipped (identity by content, as everywhere in the st
 * **evaluations** by their natural key (dataset, configuration, budget, protocol, seed, metric):
   a cell stored in both keeps the target's row (counted as a skipped duplicate); OTHER's runs
   still own it: the run that stored OTHER's row and the runs of its ``run_evaluations`` links
-  are linked to it, with the runs mapped.
+  are linked to it, with the runs mapped. Scores are stored as the target stores them
+  (:func:`metakb.store.stored_scores`), whatever the schema OTHER was written with.
 * **portfolios** and **embeddings** (Siamese models) are copied only when their name is free in
   the target, else skipped and reported (a portfolio's members and datasets are mapped to the
   target's ids; an embedding's settings still name its training datasets as OTHER names them).
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from metakb.errors import ConfigError, NotFoundError, StoreError
-from metakb.store import KnowledgeBase, sha256_text
+from metakb.store import KnowledgeBase, sha256_text, stored_scores
 from metakb.workflows.duplicates import refresh_near_duplicates
 
 __all__ = ["MergeReport", "merge_knowledge_base"]
@@ -257,7 +258,9 @@ class _Merge:
             row.update(dataset_id=self.datasets[int(r["dataset_id"])],
                        configuration_id=self.configs[int(r["configuration_id"])],
                        run_id=None if r["run_id"] is None else self.runs.get(str(r["run_id"])),
-                       origin=self.origin(r["origin"]))
+                       origin=self.origin(r["origin"]),
+                       # stored as the target stores them (OTHER may be of an older schema)
+                       scores=stored_scores(r["scores"], str(r["metric"]), r["value"], f"{self.label} evaluation {r['id']}"))
             rows.append(row)
         self.report.evaluations_added = self.kb.insert_rows("evaluations", rows)
         self.report.evaluations_skipped = len(rows) - self.report.evaluations_added

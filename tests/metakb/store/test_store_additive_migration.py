@@ -49,7 +49,8 @@ def test_migration_0004_is_additive():
 def test_read_only_open_reads_the_missing_tables_as_empty(version_2):
     before = _sha(version_2)
     with KnowledgeBase(version_2, readonly=True) as kb:
-        pending = ("0003_near_duplicates", "0004_configuration_sources", "0005_compact_evaluations")
+        pending = ("0003_near_duplicates", "0004_configuration_sources", "0005_compact_evaluations",
+                   "0006_primary_score_in_value")
         assert kb.schema_version == 2 and kb.pending_migrations == pending
         info = kb.info()
         assert info["counts"]["near_duplicates"] == 0 and info["pending_migrations"] == list(pending)

@@ -52,7 +52,7 @@ def test_every_space_of_the_shipped_kb_is_a_full_matrix_over_its_task_type() -> 
     """Each space's matrix covers every dataset of its task type with every configuration at
     every budget it has (a dataset registered without its row would be a half-built matrix),
     and no dataset is scored in a space of the other task type (#22: the regression rows beside
-    the classification ones)."""
+    the classification ones); both spaces have the learning curves (#24)."""
     from metakb.spaces import space_task
 
     with KnowledgeBase(SHIPPED, readonly=True) as kb:
@@ -71,6 +71,7 @@ def test_every_space_of_the_shipped_kb_is_a_full_matrix_over_its_task_type() -> 
                 budgets += 1
                 assert set(matrix.index) == of_task and matrix.shape[1] == configs[name], (name, budget)
                 assert matrix.notna().to_numpy().mean() > 0.99, (name, budget)  # only recorded failures missing
+            assert budgets == 3, name  # both spaces ship their learning curves: 1/9, 1/3 and 1
             assert info["tasks"][task]["evaluations"] == len(of_task) * configs[name] * budgets, name
         assert sum(t["evaluations"] for t in info["tasks"].values()) == info["counts"]["evaluations"]
 

@@ -32,6 +32,13 @@ def _old_schema(tmp_path: Path, monkeypatch, version: int) -> Path:
     return old
 
 
+def _toy(kb: KnowledgeBase, h, n_configs: int) -> tuple[int, list[int]]:
+    """A stored toy space with ``n_configs`` configurations and one dataset: (dataset, configs)."""
+    space = h.add_space(kb)
+    d = h.add_dataset(kb)
+    return d, [kb.add_configuration(space, {"x": i}, origin="t") for i in range(n_configs)]
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -47,9 +54,7 @@ def version_4(tmp_path, monkeypatch, h) -> Path:
     _old_schema(tmp_path, monkeypatch, 4)
     path = tmp_path / "kb.sqlite"
     with KnowledgeBase(path) as kb:
-        space = h.add_space(kb)
-        d = h.add_dataset(kb)
-        configs = [kb.add_configuration(space, {"x": i}, origin="t") for i in range(3)]
+        d, configs = _toy(kb, h, 3)
         for run in ("run-a", "run-b"):
             kb.create_run("build", {"space": "toy"}, origin="t", run_id=run)
         kb.add_evaluations([_cell(kb, h, d, c, "run-a") for c in configs[:2]])
@@ -191,9 +196,7 @@ def version_5(tmp_path, monkeypatch, h) -> Path:
     _old_schema(tmp_path, monkeypatch, 5)
     path = tmp_path / "kb5.sqlite"
     with KnowledgeBase(path) as kb:
-        space = h.add_space(kb)
-        d = h.add_dataset(kb)
-        configs = [kb.add_configuration(space, {"x": i}, origin="t") for i in range(4)]
+        d, configs = _toy(kb, h, 4)
         kb.add_evaluations([
             h.evaluation(d, configs[0], value=LONG, scores={"balanced_accuracy": LONG, "log_loss": 0.5}),
             h.evaluation(d, configs[1], value=0.6, scores={"balanced_accuracy": 0.6}),  # only the primary

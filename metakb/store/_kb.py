@@ -699,7 +699,7 @@ class KnowledgeBase:
         """Evaluations as a flat frame (one row each), filtered as asked.
 
         ``scores`` is the JSON of every metric of the evaluation, its primary ``metric`` (from
-        ``value``, at full precision) included; None when it has none.
+        ``value``, at full precision) included; missing (NaN in the frame) when it has none.
         """
         sql = ("SELECT e.*, d.name AS dataset, c.space_id FROM evaluations e "
                "JOIN datasets d ON d.id = e.dataset_id JOIN configurations c ON c.id = e.configuration_id "

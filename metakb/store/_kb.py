@@ -43,7 +43,7 @@ from metakb.errors import ConfigError, NotFoundError, StoreError
 from metakb.store import _sources
 from metakb.store._migrations import latest_version, load_migrations, migrate, refuse_newer
 from metakb.store._scores import read_scores, stored_scores
-from metakb.store._util import canonical_json, sha256_text, to_builtin, utc_now
+from metakb.store._util import canonical_json, is_finite, sha256_text, to_builtin, utc_now
 
 __all__ = ["KnowledgeBase", "EVALUATION_STATUSES", "NEAR_DUPLICATE_KINDS", "TABLES"]
 
@@ -659,7 +659,7 @@ class KnowledgeBase:
         if status not in EVALUATION_STATUSES:
             raise ConfigError(f"{where}: evaluation status must be one of {EVALUATION_STATUSES}, got {status!r}")
         value = record.get("value")
-        if status == "ok" and not _finite(value):
+        if status == "ok" and not is_finite(value):
             raise ConfigError(f"{where}: an evaluation with status 'ok' needs a finite value, got {value!r}")
         try:  # one float per budget however it was computed (1/9 == 3 ** -2 here)
             budget = canonical_budget(record["budget"])
@@ -1191,14 +1191,6 @@ class KnowledgeBase:
             # write migrates it)
             problems.append(f"schema version {self.schema_version}, expected {latest_version()}")
         return problems
-
-
-def _finite(value: Any) -> bool:
-    """Whether ``value`` is a finite number."""
-    try:
-        return value is not None and bool(np.isfinite(float(value)))
-    except (TypeError, ValueError):
-        return False
 
 
 def _integer(value: Any, label: str) -> int:

@@ -11,14 +11,13 @@ metric back from ``value``.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from metakb.errors import ConfigError
-from metakb.store._util import canonical_json
+from metakb.store._util import canonical_json, is_finite
 
 __all__ = ["SCORE_DIGITS", "stored_scores", "read_scores"]
 
@@ -31,7 +30,7 @@ def stored_scores(scores: Mapping[str, Any] | str | None, metric: str, value: fl
                   where: str = "evaluation record") -> str | None:
     """The ``scores`` column of an evaluation of primary ``metric`` with primary ``value``.
 
-    The entry of ``metric`` is dropped when ``value`` is set (``value`` holds it; where the two
+    The entry of ``metric`` is dropped when ``value`` is a (finite) number (``value`` holds it; where the two
     differ, ``value`` is the evaluation's score); the other floats are rounded to
     :data:`SCORE_DIGITS` significant digits; nothing left is stored as NULL.
 
@@ -49,25 +48,23 @@ def stored_scores(scores: Mapping[str, Any] | str | None, metric: str, value: fl
         return None
     if not isinstance(scores, Mapping):
         raise ConfigError(f"{where}: scores must be a mapping of metric to value, got {type(scores).__name__}")
-    kept = {str(k): _significant(v) for k, v in scores.items() if not (_is_set(value) and k == metric)}
+    primary = metric if is_finite(value) else None  # the key value holds, dropped here
+    kept = {str(k): _significant(v) for k, v in scores.items() if k != primary}
     return canonical_json(kept) if kept else None
 
 
 def read_scores(stored: str | None, metric: str, value: Any) -> str | None:
     """The scores a reader sees: the stored ones with the primary ``metric`` put back from ``value``.
 
-    ``value`` and ``stored`` may be NaN (a frame's missing value), read as None.
+    ``value`` and ``stored`` may be NaN (a frame's missing value), read as None; a stored
+    ``value`` is always finite (:meth:`~metakb.store.KnowledgeBase.add_evaluations` refuses others).
     """
     stored = stored if isinstance(stored, str) and stored else None
-    if not _is_set(value):
+    if not is_finite(value):
         return stored
     scores = json.loads(stored) if stored else {}
     scores[metric] = float(value)
     return canonical_json(scores)
-
-
-def _is_set(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float | np.floating) and math.isnan(value))
 
 
 def _significant(value: Any) -> Any:

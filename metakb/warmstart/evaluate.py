@@ -284,6 +284,7 @@ def evaluate_warm_starting(
     near_duplicates: Mapping[str, set[str]] | None = None,
     found_on: Mapping[int, set[str]] | None = None,
     reference: Sequence[int] | None = None,
+    truth: pd.DataFrame | None = None,
 ) -> WarmStartEvaluation:
     """Evaluate warm starters and the baselines on held-out datasets.
 
@@ -317,6 +318,10 @@ def evaluate_warm_starting(
             :func:`normalised_regret`; default: the whole row). Measuring a grown matrix
             against its old configurations keeps one yardstick: a method that now recommends
             a configuration better than every old one gets a negative regret.
+        truth: the scores that measure the held-out regrets (default: ``performance``), with
+            the same datasets and configurations: e.g. the stored single-seed matrix when the
+            training side averages more seeds for some cells, so that both are measured with
+            one yardstick.
 
     Returns:
         The per-dataset regrets, with summary, comparisons and gap-closed views.
@@ -345,6 +350,7 @@ def evaluate_warm_starting(
         if not reference or unknown_ref:
             raise ConfigError(f"reference must name configurations of the matrix, got "
                               f"{'none' if not reference else f'unknown ids {unknown_ref[:5]}'}")
+    truth = _checked_truth(truth, performance)
     fold_of = make_folds(list(performance.index), folds, seed)
     present = set(performance.index)
     twins = {str(d): {str(o) for o in others if o in present and o != d}
@@ -384,7 +390,7 @@ def evaluate_warm_starting(
     regrets: list[dict[str, Any]] = []
     selections: list[dict[str, Any]] = []
     for dataset in performance.index:
-        scores = performance.loc[dataset]
+        scores = truth.loc[dataset]
         regrets += [{"dataset": dataset, "method": "random", "k": k, "regret": random_expected_regret(scores, k, higher, reference)}
                     for k in ks]
         for name in order:
@@ -400,9 +406,25 @@ def evaluate_warm_starting(
                 "defaults": defaults, "metric": performance.attrs.get("metric"), "probes": probe_of,
                 "near_duplicates_dropped": {d: sorted(o) for d, o in sorted(twins.items())},
                 "own_candidates_hidden": {d: sorted(c) for d, c in sorted(hidden.items()) if c},
-                "regret_reference": None if reference is None else sorted(reference)}
+                "regret_reference": None if reference is None else sorted(reference),
+                "regrets_on": "performance" if truth is performance else "truth"}
     return WarmStartEvaluation(regrets=pd.DataFrame(regrets), selections=pd.DataFrame(selections), ks=ks,
-                               settings=settings, performance=performance)
+                               settings=settings, performance=truth)
+
+
+def _checked_truth(truth: pd.DataFrame | None, performance: pd.DataFrame) -> pd.DataFrame:
+    """``truth`` aligned to ``performance`` (``performance`` itself when None)."""
+    if truth is None:
+        return performance
+    if not isinstance(truth, pd.DataFrame):
+        raise ConfigError(f"truth must be a dataset × configuration DataFrame, got {type(truth).__name__}")
+    missing_rows = [d for d in performance.index if d not in truth.index]
+    missing_cols = [c for c in performance.columns if c not in truth.columns]
+    if missing_rows or missing_cols:
+        raise ConfigError(f"truth must hold every dataset and configuration of performance; it lacks "
+                          f"{len(missing_rows)} datasets (e.g. {missing_rows[:3]}) and {len(missing_cols)} "
+                          f"configurations (e.g. {missing_cols[:3]})")
+    return truth.loc[performance.index, performance.columns]
 
 
 def _visible(performance: pd.DataFrame, test: list[str], twins: Mapping[str, set[str]],

@@ -251,3 +251,24 @@ def test_an_evaluation_against_the_old_configurations_keeps_their_yardstick():
     assert whole.regrets["regret"].min() >= 0 and whole.settings["regret_reference"] is None
     with pytest.raises(ConfigError, match="reference"):
         evaluate_warm_starting(meta_features, performance, methods, ks=(1,), reference=[1, 7])
+
+
+def test_regrets_are_measured_on_truth_while_the_methods_learn_from_performance():
+    """The training side may average more seeds for some cells (benchmarks/confirmed_top.py);
+    the held-out regrets then come from ``truth``, one yardstick for every arm."""
+    perf = pd.DataFrame([[0.9, 0.5, 0.1], [0.1, 0.5, 0.9], [0.8, 0.6, 0.2]], index=["a", "b", "c"], columns=[1, 2, 3])
+    truth = perf.copy()
+    truth.loc["a"] = [0.5, 0.9, 0.1]  # on a, 2 is truly best: fixed's first pick (2) has regret 0
+    mf = pd.DataFrame({"x": [0.0, 1.0, 2.0]}, index=["a", "b", "c"])
+    _Fixed.seen = []
+    ev = evaluate_warm_starting(mf, perf, {"fixed": lambda: _Fixed((2, 3))}, ks=(1,), truth=truth)
+    table = ev.regrets.pivot_table(index=["method", "k"], columns="dataset", values="regret")
+    np.testing.assert_allclose(table.loc[("fixed", 1)], [0.0, 0.5, 1 / 3])  # a from truth, b and c as before
+    # single-best learns from perf (configuration 1 for every fold), so on a it is truth's middle
+    np.testing.assert_allclose(table.loc[("single-best", 1)], [0.5, 1.0, 0.0])
+    assert ev.settings["regrets_on"] == "truth"
+    assert evaluate_warm_starting(mf, perf, {"fixed": lambda: _Fixed((2, 3))}, ks=(1,)).settings["regrets_on"] == "performance"
+    with pytest.raises(ConfigError, match="truth must hold"):
+        evaluate_warm_starting(mf, perf, {"fixed": lambda: _Fixed((2, 3))}, ks=(1,), truth=truth.drop(index="b"))
+    with pytest.raises(ConfigError, match="truth must be"):
+        evaluate_warm_starting(mf, perf, {"fixed": lambda: _Fixed((2, 3))}, ks=(1,), truth=truth.to_numpy())

@@ -254,8 +254,8 @@ def report(fresh: pd.DataFrame, moved: pd.DataFrame, near: pd.DataFrame | None =
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_evaluation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The knowledge base, the data and the fresh evaluations (shared with confirmed_top.py)."""
     parser.add_argument("--db", default=str(REPO / "db" / "metakb-default.sqlite"))
     parser.add_argument("--pmlb", required=True, help="PMLB datasets folder")
     parser.add_argument("--space", default="sklearn-cash")
@@ -264,14 +264,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh evaluation seeds (the matrix's own is 0)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per evaluation (the build's)")
+
+
+def check_seeds(parser: argparse.ArgumentParser, seeds: list[int]) -> None:
+    """Fresh seeds must not repeat the matrix's own evaluation seed."""
+    if 0 in seeds:
+        parser.error("--seeds: fresh seeds must differ from the matrix's evaluation seed 0; got 0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_evaluation_arguments(parser)
     parser.add_argument("--control-seed", type=int, default=0, help="seeds the control configuration's draw")
     parser.add_argument("--limit", type=int, default=0, help="only the first N source datasets (0: all)")
     parser.add_argument("--out", help="write the per-dataset rows and the summary as JSON")
     parser.add_argument("--reuse", help="an earlier --out file at the same --seeds: its fresh evaluations "
                                         "are reused, only the missing pairs are evaluated")
     args = parser.parse_args(argv)
-    if 0 in args.seeds:
-        parser.error("--seeds: fresh seeds must differ from the matrix's evaluation seed 0; got 0")
+    check_seeds(parser, args.seeds)
     data = load(args)
     frame = role_configurations(data, args.control_seed)
     if args.limit:

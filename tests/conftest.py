@@ -44,6 +44,23 @@ def metakb_script() -> Path:
     return script
 
 
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """Load a script of ``benchmarks/`` by name as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    folder = REPO_ROOT / "benchmarks"
+
+    def load(name: str):  # type: ignore[no-untyped-def]
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
 def shared_data_dir() -> Path:
     """``$METAKB_SHARED_DATA`` or ``../shared/data`` beside the repository."""
     env = os.environ.get("METAKB_SHARED_DATA")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,8 @@ REFERENCE_PYTHON = ROOT / ".venv-fanova" / "bin" / "python"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not REFERENCE_PYTHON.exists(), reason="run benchmarks/setup_fanova_env.sh first")
-def test_main_effects_agree_with_the_reference():
-    spec = importlib.util.spec_from_file_location("bench_importance", ROOT / "benchmarks" / "importance.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+def test_main_effects_agree_with_the_reference(benchmark_script):
+    bench = benchmark_script("importance")
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(400, 5))
     y = 4 * x[:, 0] + 2 * np.sin(6 * x[:, 1]) + x[:, 2] ** 2 + 3 * x[:, 0] * x[:, 3]

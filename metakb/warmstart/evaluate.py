@@ -424,7 +424,7 @@ def _checked_truth(truth: pd.DataFrame | None, performance: pd.DataFrame) -> pd.
         raise ConfigError(f"truth must hold every dataset and configuration of performance; it lacks "
                           f"{len(missing_rows)} datasets (e.g. {missing_rows[:3]}) and {len(missing_cols)} "
                           f"configurations (e.g. {missing_cols[:3]})")
-    return truth.loc[performance.index, performance.columns]
+    return truth.loc[performance.index, performance.columns].apply(pd.to_numeric, errors="coerce").astype(float)
 
 
 def _visible(performance: pd.DataFrame, test: list[str], twins: Mapping[str, set[str]],

@@ -61,8 +61,9 @@ from metakb.evaluation import EvaluationTask, Protocol, WorkerPool, evaluate_tas
 from metakb.evaluation._pool import data_ref_for_pmlb  # noqa: E402
 from metakb.store import KnowledgeBase  # noqa: E402
 from metakb.warmstart import KNNWarmStarter  # noqa: E402
+from metakb.workflows.candidates import candidate_origins  # noqa: E402
 from metakb.workflows.duplicates import near_duplicate_map  # noqa: E402
-from metakb.workflows.warmstart import knowledge_base_frames  # noqa: E402
+from metakb.workflows.warmstart import default_configurations, knowledge_base_frames  # noqa: E402
 
 ROLES = ("tuned", "old-best", "best", "control")
 
@@ -72,20 +73,22 @@ def _log(line: str) -> None:
 
 
 def load(args: argparse.Namespace) -> dict[str, Any]:
-    """The matrix at budget 1, the tuned candidate of each source dataset and the twins map."""
+    """Everything both scripts read from the knowledge base, read once: the meta-features and
+    the matrix at budget 1, the configurations, the tuned candidate of each source dataset and
+    every candidate's origins, the default configurations and the twins map."""
     with KnowledgeBase(args.db, readonly=True) as kb:
-        matrix = kb.performance_matrix(args.space, metric=args.metric)
+        meta_features, matrix = knowledge_base_frames(kb, args.space, args.metric)
         configs = kb.configurations(args.space)
         sources = kb.configuration_sources(args.space, kind="bohb-incumbent")
+        origins = candidate_origins(kb, args.space)
+        defaults = default_configurations(kb, args.space)
         twins = near_duplicate_map(kb)
-        meta_features, _ = knowledge_base_frames(kb, args.space, args.metric)
     sources = sources[sources["rank"] == 1]
     tuned_of = {str(d): int(c) for d, c in zip(sources["dataset"], sources["configuration_id"], strict=True)
                 if str(d) in matrix.index}
-    tuned_ids = set(sources["configuration_id"].astype(int))
-    sampled = [int(c) for c in matrix.columns if int(c) not in tuned_ids]
+    sampled = [int(c) for c in matrix.columns if int(c) not in origins]
     return {"matrix": matrix, "configs": configs, "tuned_of": tuned_of, "sampled": sampled, "twins": twins,
-            "meta_features": meta_features}
+            "meta_features": meta_features, "origins": origins, "defaults": defaults}
 
 
 def role_configurations(data: dict[str, Any], seed: int) -> pd.DataFrame:
@@ -200,6 +203,19 @@ def _p(x: Any, alternative: str) -> float:
     return float(wilcoxon(x, alternative=alternative).pvalue) if len(x) >= 5 else float("nan")
 
 
+def _paired_regrets(frame: pd.DataFrame, tuned: str, old: str) -> dict[str, Any]:
+    """Mean and median of two regret columns (printed), how often ``tuned`` is worse, and the
+    paired two-sided Wilcoxon p."""
+    out: dict[str, Any] = {}
+    for key in (tuned, old):
+        out[key] = {"mean": float(frame[key].mean()), "median": float(frame[key].median())}
+        print(f"{key:<20} mean {frame[key].mean():.4f}  median {frame[key].median():.4f}")
+    diff = frame[tuned] - frame[old]
+    out["tuned_worse_on"] = [int((diff > 0).sum()), len(diff)]
+    out["p_two_sided"] = _p(diff, "two-sided")
+    return out
+
+
 def report(fresh: pd.DataFrame, moved: pd.DataFrame, near: pd.DataFrame | None = None) -> dict[str, Any]:
     """The summary table (printed) and its values (for ``--out``)."""
     summary: dict[str, Any] = {"optimism": {}, "transfer": {}, "neighbours": {}}
@@ -230,26 +246,18 @@ def report(fresh: pd.DataFrame, moved: pd.DataFrame, near: pd.DataFrame | None =
         summary["optimism"][f"tuned_beats_old_best_{label}"] = [wins, len(both)]
         print(f"tuned better than old-best at home, {label} scores: {wins} of {len(both)}")
     print("\n2. transfer: mean normalised regret on the other datasets (0 = their best sampled configuration)")
-    for key in ("tuned_elsewhere", "old_best_elsewhere"):
-        summary["transfer"][key] = {"mean": float(moved[key].mean()), "median": float(moved[key].median())}
-        print(f"{key:<20} mean {moved[key].mean():.4f}  median {moved[key].median():.4f}")
-    diff = moved["tuned_elsewhere"] - moved["old_best_elsewhere"]
-    summary["transfer"]["tuned_worse_on"] = [int((diff > 0).sum()), len(diff)]
-    summary["transfer"]["p_two_sided"] = _p(diff, "two-sided")
-    print(f"tuned worse elsewhere than old-best for {int((diff > 0).sum())} of {len(diff)} sources, "
-          f"two-sided p = {_p(diff, 'two-sided'):.2g}")
+    summary["transfer"] = _paired_regrets(moved, "tuned_elsewhere", "old_best_elsewhere")
+    worse, n = summary["transfer"]["tuned_worse_on"]
+    print(f"tuned worse elsewhere than old-best for {worse} of {n} sources, "
+          f"two-sided p = {summary['transfer']['p_two_sided']:.2g}")
     if near is not None and not near.empty:
         print("\n3. the 5 nearest datasets (knn-best's neighbours): mean regret on the held-out dataset")
-        for key in ("neighbours_tuned", "neighbours_old_best"):
-            summary["neighbours"][key] = {"mean": float(near[key].mean()), "median": float(near[key].median())}
-            print(f"{key:<20} mean {near[key].mean():.4f}  median {near[key].median():.4f}")
-        diff = near["neighbours_tuned"] - near["neighbours_old_best"]
-        summary["neighbours"]["tuned_worse_on"] = [int((diff > 0).sum()), len(diff)]
-        summary["neighbours"]["p_two_sided"] = _p(diff, "two-sided")
+        summary["neighbours"] = _paired_regrets(near, "neighbours_tuned", "neighbours_old_best")
         share = float(near["bests_that_are_tuned"].sum() / (5 * len(near)))
         summary["neighbours"]["share_of_bests_tuned"] = share
-        print(f"tuned worse than old-best for {int((diff > 0).sum())} of {len(diff)} held-out datasets, "
-              f"two-sided p = {_p(diff, 'two-sided'):.2g}; {share:.0%} of the neighbours' stored bests "
+        worse, n = summary["neighbours"]["tuned_worse_on"]
+        print(f"tuned worse than old-best for {worse} of {n} held-out datasets, "
+              f"two-sided p = {summary['neighbours']['p_two_sided']:.2g}; {share:.0%} of the neighbours' stored bests "
               "are their own tuned candidates")
     return summary
 

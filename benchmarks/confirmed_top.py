@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -51,19 +50,12 @@ sys.path.insert(0, str(REPO))
 sys.path.append(str(REPO / "benchmarks"))  # last: the sibling script below, never shadowing a package
 
 import candidate_optimism  # noqa: E402
+from candidate_optimism import _log  # noqa: E402
 
-from metakb.store import KnowledgeBase  # noqa: E402
 from metakb.warmstart.evaluate import evaluate_warm_starting, method_factories  # noqa: E402
-from metakb.workflows.candidates import candidate_origins  # noqa: E402
-from metakb.workflows.duplicates import near_duplicate_map  # noqa: E402
-from metakb.workflows.warmstart import default_configurations, knowledge_base_frames  # noqa: E402
 
 METHODS = ("knn-best", "knn")
 ARMS = ("old", "old-confirmed", "new", "new-confirmed")
-
-
-def _log(line: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
 def top_pairs(matrix: pd.DataFrame, sampled: list[int], top: int) -> pd.DataFrame:
@@ -89,24 +81,19 @@ def confirmed(matrix: pd.DataFrame, fresh: pd.DataFrame, n_seeds: int) -> pd.Dat
     return out
 
 
-def run_arms(kb_path: str, space: str, confirmed_matrix: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
-    """dataset × (method, k) regrets of every arm, all measured on the stored matrix."""
-    with KnowledgeBase(kb_path, readonly=True) as kb:
-        meta_features, performance = knowledge_base_frames(kb, space, "balanced_accuracy")
-        origins = candidate_origins(kb, space)
-        defaults = default_configurations(kb, space)
-        twins = near_duplicate_map(kb)
-    sampled = [int(c) for c in performance.columns if int(c) not in origins]
-    factories, _ = method_factories(list(METHODS), n_neighbors=5, knn_params=None, siamese_params=None,
-                                    model_params=None, seed=seed)
+def run_arms(data: dict[str, Any], confirmed_matrix: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
+    """dataset × (method, k) regrets of every arm, all measured on the stored matrix
+    (``data``: :func:`candidate_optimism.load`'s)."""
+    meta_features, performance, sampled = data["meta_features"], data["matrix"], data["sampled"]
+    factories, _ = method_factories(list(METHODS), n_neighbors=5, seed=seed)
     out = {}
     for arm in ARMS:
         columns = sampled if arm.startswith("old") else list(performance.columns)
-        train = (confirmed_matrix.loc[performance.index] if arm.endswith("confirmed") else performance)[columns]
+        train = (confirmed_matrix if arm.endswith("confirmed") else performance)[columns]
         train.attrs.update(performance.attrs)
         evaluation = evaluate_warm_starting(meta_features, train, factories, ks=(1, 3, 5, 10), folds="loo",
-                                            defaults=defaults, seed=seed, near_duplicates=twins,
-                                            found_on=origins, reference=sampled, truth=performance[columns])
+                                            defaults=data["defaults"], seed=seed, near_duplicates=data["twins"],
+                                            found_on=data["origins"], reference=sampled, truth=performance[columns])
         out[arm] = evaluation.regrets.pivot_table(index="dataset", columns=["method", "k"], values="regret")
         _log(f"{arm}: done")
     return out
@@ -150,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh = candidate_optimism.fresh_scores(pairs, data, args, known)
     result: dict[str, Any] = {"settings": dict(vars(args)), "optimism_rows": fresh.to_dict("records")}
     if not args.evaluate_only:
-        regrets = run_arms(args.db, args.space, confirmed(data["matrix"], fresh, len(args.seeds)), args.seed)
+        regrets = run_arms(data, confirmed(data["matrix"], fresh, len(args.seeds)), args.seed)
         result["summary"] = summarise(regrets)
         result["regrets"] = {arm: {f"{m}@{k}": col.to_dict() for (m, k), col in frame.items()}
                              for arm, frame in regrets.items()}
